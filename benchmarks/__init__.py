@@ -1,0 +1,1 @@
+"""Benchmarks: our engine side by side with its peers on the same data (not timed tests)."""

@@ -1,0 +1,1 @@
+"""Shared ground for every layer: the error hierarchy and settings. Imports nothing internal."""

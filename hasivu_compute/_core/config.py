@@ -1,0 +1,40 @@
+"""Settings read from the environment (``HASIVU_*``) with pydantic-settings.
+
+One place for every knob so that a notebook, a Ray job and the CLI agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """The embedded default data folder: ``$XDG_DATA_HOME/hasivu`` or ``~/.local/share/hasivu``."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hasivu"
+
+
+class Settings(BaseSettings):
+    """Engine settings; each field can be set as ``HASIVU_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="HASIVU_", extra="ignore")
+
+    data_dir: str = Field(default_factory=lambda: str(default_data_dir()))
+    zstd_level: int = Field(default=3, ge=-7, le=22)
+    chunk_rows: int = Field(default=65_536, ge=1, le=1 << 20)
+    bloom_min_distinct_ratio: float = Field(default=0.05, ge=0.0, le=1.0)
+    bloom_fpp: float = Field(default=0.01, gt=0.0, lt=1.0)
+    num_shards: int = Field(default=0, ge=0)  # 0 = one per CPU
+    num_ingest_actors: int = Field(default=0, ge=0)  # 0 = derived from CPUs
+    shard_cache_bytes: int = Field(default=1 << 30, ge=0)
+    ray_auth_mode: str = "disabled"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit keyword overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,178 @@
+"""One error hierarchy for hasivu_compute.
+
+Every error we raise is a :class:`HasivuError`. Errors caused by what a user
+passed in (a bad column name, a value that does not fit, malformed SQL) also
+inherit ``ValueError`` / ``TypeError`` / ``LookupError`` so plain Python code
+that catches those keeps working. A message says what happened, with which
+value, and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+class HasivuError(Exception):
+    """Base class of every error raised by hasivu_compute."""
+
+
+# --- configuration and user input -------------------------------------------------
+
+
+class ConfigError(HasivuError, ValueError):
+    """A setting or connection argument is invalid."""
+
+
+class SchemaMismatchError(HasivuError, TypeError):
+    """Data does not match a table schema (wrong type, missing column, extra column).
+
+    Attributes:
+        column: the offending column name, when one is known.
+        row: the offending row index inside the batch, when one is known.
+    """
+
+    def __init__(self, message: str, *, column: str | None = None, row: int | None = None):
+        super().__init__(message)
+        self.column = column
+        self.row = row
+
+
+class InvalidDataError(HasivuError, ValueError):
+    """A value has the right type but does not fit (overflow, null in a non-nullable column)."""
+
+    def __init__(self, message: str, *, column: str | None = None, row: int | None = None):
+        super().__init__(message)
+        self.column = column
+        self.row = row
+
+
+class ParseError(HasivuError, ValueError):
+    """SQL text could not be parsed; carries the 1-based line and column."""
+
+    def __init__(self, message: str, *, line: int | None = None, col: int | None = None):
+        where = f" (line {line}, column {col})" if line is not None else ""
+        super().__init__(f"{message}{where}")
+        self.line = line
+        self.col = col
+
+
+class UnsupportedSQLError(ParseError):
+    """Valid SQL that we do not support yet; never answered wrongly instead."""
+
+    def __init__(self, construct: str, *, line: int | None = None, col: int | None = None) -> None:
+        super().__init__(f"unsupported SQL construct: {construct}", line=line, col=col)
+        self.construct = construct
+
+
+class BindError(HasivuError, ValueError):
+    """An expression refers to an unknown column or combines incompatible types."""
+
+
+class PlanError(HasivuError):
+    """A plan node was built with inconsistent inputs (an internal or API misuse)."""
+
+
+# --- storage ----------------------------------------------------------------------
+
+
+class StorageError(HasivuError):
+    """Reading or writing table files failed."""
+
+
+class ChecksumError(StorageError):
+    """Bytes read from storage do not match their checksum, or are truncated.
+
+    Attributes:
+        path: the file that failed the check.
+        column: the column whose block failed, if the failure is in a column block.
+        chunk: the chunk index, if the failure is in a column block.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        column: str | None = None,
+        chunk: int | None = None,
+    ) -> None:
+        parts = [message]
+        if path is not None:
+            parts.append(f"file={path}")
+        if column is not None:
+            parts.append(f"column={column}")
+        if chunk is not None:
+            parts.append(f"chunk={chunk}")
+        super().__init__(
+            " ".join(parts) if len(parts) == 1 else f"{parts[0]} ({', '.join(parts[1:])})"
+        )
+        self.path = path
+        self.column = column
+        self.chunk = chunk
+
+
+class FileExistsConflict(StorageError):
+    """A put-if-absent found the target already present (someone else published first)."""
+
+
+# --- tables and commits -----------------------------------------------------------
+
+
+class TableNotFoundError(HasivuError, LookupError):
+    """No table of that name exists."""
+
+
+class TableExistsError(HasivuError, ValueError):
+    """A table of that name already exists."""
+
+
+class SnapshotNotFoundError(HasivuError, LookupError):
+    """The requested snapshot version does not exist or has expired."""
+
+
+class CommitConflictError(HasivuError):
+    """Another committer published first and the commit's requirements no longer hold."""
+
+
+# --- query execution and runtime --------------------------------------------------
+
+
+class ExecutionError(HasivuError):
+    """A query fragment failed to run."""
+
+
+class QueryFailedError(ExecutionError):
+    """A distributed query could not produce its exact answer (after retries)."""
+
+
+class IngestError(HasivuError):
+    """An ingest call could not complete after retries; nothing unacknowledged was committed."""
+
+
+class ClusterError(HasivuError):
+    """Connecting to or managing the Ray cluster failed."""
+
+
+# --- security and privacy ---------------------------------------------------------
+
+
+class AccessDenied(HasivuError, PermissionError):
+    """The principal is not allowed to do this."""
+
+
+class PrivacyBudgetExceeded(HasivuError):
+    """The request would overdraw the analyst's privacy budget; nothing was released."""
+
+
+def near_matches(name: str, candidates: Iterable[str], limit: int = 3) -> Sequence[str]:
+    """Return up to ``limit`` candidates that look like ``name`` (for "did you mean")."""
+    import difflib
+
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    exact_ci = lowered.get(name.lower())
+    found = [exact_ci] if exact_ci and exact_ci != name else []
+    for match in difflib.get_close_matches(name, pool, n=limit, cutoff=0.5):
+        if match not in found:
+            found.append(match)
+    return found[:limit]

@@ -1,0 +1,1 @@
+"""Deterministic generators of the school-meals star schema (and helpers for TPC-H data)."""

@@ -1,0 +1,1 @@
+"""Immutable expression tree, builders, binder, evaluation on Arrow, simplifier, pruning evaluators."""

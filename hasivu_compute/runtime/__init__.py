@@ -1,0 +1,1 @@
+"""hasivu_compute.runtime."""

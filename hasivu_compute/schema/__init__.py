@@ -1,0 +1,1 @@
+"""Table schema with stable column ids, partition specs, classification tags."""

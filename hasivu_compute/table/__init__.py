@@ -1,0 +1,1 @@
+"""Tables: snapshots, manifests, commits, time travel, schema evolution, maintenance."""
