@@ -1,1 +1,22 @@
 """Table schema with stable column ids, partition specs, classification tags."""
+
+from __future__ import annotations
+
+from hasivu_compute.schema.partition import (
+    PartitionField,
+    PartitionSpec,
+    apply_transform,
+    parse_transform,
+    transform_scalar,
+)
+from hasivu_compute.schema.schema import Field, TableSchema
+
+__all__ = [
+    "Field",
+    "PartitionField",
+    "PartitionSpec",
+    "TableSchema",
+    "apply_transform",
+    "parse_transform",
+    "transform_scalar",
+]

@@ -1,0 +1,100 @@
+"""Dictionary encoding: sorted distinct values + bit-packed indices.
+
+Numbers: the distinct values are delta-encoded (they are sorted); strings and
+binary: Arrow's ``dictionary_encode`` and the dictionary stored plain. Decoding
+strings is one ``take`` over the dictionary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hasivu_compute.storage.encodings.base import Encoded, NDArray, Node, Packer
+from hasivu_compute.storage.encodings.bitpack import decode_for_any, encode_bitpack
+from hasivu_compute.storage.encodings.delta import decode_delta, encode_delta
+from hasivu_compute.storage.encodings.plain import decode_binary_plain, encode_binary_plain
+
+MAX_DISTINCT_FRACTION = 0.5
+
+
+def encode_dictionary(values: NDArray, pack: Packer = encode_bitpack) -> Encoded | None:
+    """Distinct values (delta) + indices (bit-packed), or ``None`` if too many distinct."""
+    n = len(values)
+    encoded = pc.dictionary_encode(pa.array(values))  # hash-based: no sort of all values
+    found = encoded.dictionary.to_numpy()
+    if n and len(found) > max(1, int(n * MAX_DISTINCT_FRACTION)):
+        return None
+    order = np.argsort(found, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    indices = rank[encoded.indices.to_numpy()]
+    return Encoded("dictionary", n, {}, (), (encode_delta(found[order], pack), pack(indices)))
+
+
+def decode_dictionary(node: Node, dtype: np.dtype[np.generic]) -> NDArray:
+    """Inverse of :func:`encode_dictionary`."""
+    uniq = decode_delta(node.children[0], dtype)
+    if node.n == 0:
+        return np.zeros(0, dtype=dtype)
+    indices = decode_for_any(node.children[1], np.dtype(np.intp))
+    return uniq[indices]
+
+
+def encode_float_dictionary(
+    values: NDArray, encode_floats: Packer, pack: Packer = encode_bitpack
+) -> Encoded | None:
+    """Distinct floats (by bit pattern, encoded by ``encode_floats``) + packed indices.
+
+    Decoding scales or un-shuffles only the few distinct values, then gathers.
+    """
+    n = len(values)
+    bits = values.view(np.int64 if values.dtype.itemsize == 8 else np.int32)
+    encoded = pc.dictionary_encode(pa.array(bits))
+    found = encoded.dictionary.to_numpy()
+    if n and len(found) > max(1, int(n * MAX_DISTINCT_FRACTION)):
+        return None
+    distinct = np.ascontiguousarray(found).view(values.dtype)
+    order = np.argsort(distinct, kind="stable")  # sorted values delta-encode well once scaled
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    indices = rank[encoded.indices.to_numpy()]
+    return Encoded("dictionary", n, {}, (), (encode_floats(distinct[order]), pack(indices)))
+
+
+def decode_float_dictionary(
+    node: Node,
+    dtype: np.dtype[np.generic],
+    decode_floats: Callable[[Node, np.dtype[np.generic]], NDArray],
+) -> NDArray:
+    """Inverse of :func:`encode_float_dictionary`."""
+    distinct = decode_floats(node.children[0], dtype)
+    if node.n == 0:
+        return np.zeros(0, dtype=dtype)
+    return distinct[decode_for_any(node.children[1], np.dtype(np.intp))]
+
+
+def encode_binary_dictionary(arr: pa.Array, pack: Packer = encode_bitpack) -> Encoded | None:
+    """Distinct strings (plain) + indices (bit-packed); nulls get index 0."""
+    n = len(arr)
+    encoded = pc.dictionary_encode(arr)
+    dictionary = encoded.dictionary
+    if n and len(dictionary) > max(1, int(n * MAX_DISTINCT_FRACTION)):
+        return None
+    indices = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
+    if len(dictionary) == 0:  # all null: keep one empty value so index 0 is valid
+        dictionary = pa.array(
+            [b""] if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) else [""],
+            arr.type,
+        )
+    return Encoded("dictionary", n, {}, (), (encode_binary_plain(dictionary), pack(indices)))
+
+
+def decode_binary_dictionary(node: Node, arrow_type: pa.DataType) -> pa.Array:
+    """Inverse of :func:`encode_binary_dictionary` (one Arrow ``take`` over the dictionary)."""
+    dictionary = decode_binary_plain(node.children[0], arrow_type)
+    indices = decode_for_any(node.children[1], np.dtype(np.int32))
+    return dictionary.take(pa.array(indices))

@@ -1,0 +1,1 @@
+"""Block indexes: zone maps (min/max/null count) and bloom filters."""

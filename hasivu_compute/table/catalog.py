@@ -1,0 +1,144 @@
+"""The catalog: tables as folders under one root (a local folder or an S3 prefix).
+
+A table exists when its ``metadata/v00000001.json`` exists; creating a table is
+publishing that version with put-if-absent, so two processes creating the same
+table at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from hasivu_compute._core.errors import (
+    ConfigError,
+    FileExistsConflict,
+    TableExistsError,
+    TableNotFoundError,
+)
+from hasivu_compute.schema.partition import PartitionSpec
+from hasivu_compute.schema.schema import TableSchema
+from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.storage.segment import WriteOptions
+from hasivu_compute.table.commit import now_ms
+from hasivu_compute.table.manifest import METADATA_DIR, ManifestStore
+from hasivu_compute.table.metadata import Snapshot
+from hasivu_compute.table.table import Table
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
+
+PartitionBy = Sequence[str | tuple[str, str]]
+
+
+class Catalog:
+    """Tables under one root.
+
+    Args:
+        fileio: where the tables live (``FileIO.from_uri(...)``).
+        write_options: segment encoding options given to every table.
+        table_options: further keyword arguments for :class:`Table`.
+    """
+
+    def __init__(
+        self, fileio: FileIO, *, write_options: WriteOptions | None = None, **table_options: Any
+    ) -> None:
+        self.fileio = fileio
+        self.write_options = write_options
+        self.table_options = table_options
+
+    @classmethod
+    def from_uri(cls, uri: str, **s3_options: Any) -> Catalog:
+        """Catalog over a local folder or ``s3://bucket/prefix``."""
+        return cls(FileIO.from_uri(uri, **s3_options))
+
+    def create_table(
+        self,
+        name: str,
+        schema: pa.Schema | TableSchema,
+        partition_by: PartitionBy = (),
+        if_not_exists: bool = False,
+    ) -> Table:
+        """Create an empty table (version 1).
+
+        Args:
+            name: letters, digits, ``_ . -``; starts with a letter or ``_``.
+            schema: Arrow schema (columns get ids 1..n) or a ready TableSchema.
+            partition_by: e.g. ``[("school_id", "bucket[16]"), ("ordered_at", "month")]``;
+                a bare name means identity.
+            if_not_exists: return the existing table instead of raising.
+
+        Raises:
+            TableExistsError: the table exists (and ``if_not_exists`` is False).
+            BindError: the partition spec names an unknown column or misfits its type.
+        """
+        _check_name(name)
+        table_schema = schema if isinstance(schema, TableSchema) else TableSchema.from_arrow(schema)
+        if not table_schema.fields:
+            raise ConfigError(f"table {name!r} needs at least one column")
+        spec = PartitionSpec.build(table_schema, partition_by)
+        first = Snapshot(
+            version=1,
+            parent=None,
+            timestamp_ms=now_ms(),
+            schema=table_schema,
+            spec=spec,
+            data_files=(),
+            producers={},
+            summary={"operation": "create"},
+            last_column_id=table_schema.max_field_id(),
+        )
+        table = self._table(name)
+        try:
+            ManifestStore(table.io, name).publish(first)
+        except FileExistsConflict as exc:
+            if if_not_exists:
+                return self.load_table(name)
+            raise TableExistsError(f"table {name!r} already exists") from exc
+        return table
+
+    def load_table(self, name: str) -> Table:
+        """Open an existing table; :class:`TableNotFoundError` (with near names) otherwise."""
+        _check_name(name)
+        table = self._table(name)
+        if not ManifestStore(table.io, name).versions():
+            from hasivu_compute._core.errors import near_matches
+
+            hint = near_matches(name, self.list_tables())
+            extra = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            raise TableNotFoundError(f"table {name!r} does not exist{extra}")
+        return table
+
+    def table_exists(self, name: str) -> bool:
+        """Whether a table called ``name`` exists."""
+        return bool(_NAME_RE.match(name)) and bool(
+            ManifestStore(self._table(name).io, name).versions()
+        )
+
+    def list_tables(self) -> list[str]:
+        """Names of all tables, sorted."""
+        return [
+            d
+            for d in self.fileio.list_dirs()
+            if _NAME_RE.match(d) and self.fileio.exists(f"{d}/{METADATA_DIR}/v00000001.json")
+        ]
+
+    def drop_table(self, name: str) -> None:
+        """Delete a table and all its files; :class:`TableNotFoundError` if absent."""
+        self.load_table(name)
+        self.fileio.delete_tree(name)
+
+    def _table(self, name: str) -> Table:
+        return Table(
+            name, self.fileio.child(name), write_options=self.write_options, **self.table_options
+        )
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ConfigError(
+            f"invalid table name {name!r}: use letters, digits, '_', '.', '-' "
+            "(starting with a letter or '_', at most 128 characters)"
+        )

@@ -1,0 +1,186 @@
+"""Manifest files: one checksummed JSON file per version, published put-if-absent.
+
+Layout under a table folder::
+
+    metadata/v00000001.json   version 1 (create_table)
+    metadata/v00000002.json   version 2 ...
+    data/<partition dirs>/<uuid>.hseg
+
+A manifest file is exactly ``{"checksum":"<16 hex>","manifest":<body>}`` where the
+checksum is the xxh64 of the body's bytes as stored, so a flipped byte or a
+truncation anywhere is caught before the JSON is trusted. The version file name
+is the lock: publishing version N is a put-if-absent of ``vN.json``, so two
+committers can never both publish N. The latest version is found by listing (no
+pointer file that could be wrong: ``metadata/version-hint.txt`` is only a starting
+point for probing forward, derivable from the listing and never trusted alone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from typing import Any
+
+import xxhash
+
+from hasivu_compute._core.errors import ChecksumError, SnapshotNotFoundError, TableNotFoundError
+from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.table.metadata import Snapshot, Tombstone
+
+FORMAT = "hasivu-table"
+FORMAT_VERSION = 1
+METADATA_DIR = "metadata"
+DATA_DIR = "data"
+HINT_PATH = f"{METADATA_DIR}/version-hint.txt"
+_VERSION_RE = re.compile(r"^v(\d{8,})\.json$")
+_PREFIX = b'{"checksum":"'
+_MIDDLE = b'","manifest":'
+_SUFFIX = b"}"
+
+
+def version_path(version: int) -> str:
+    """Path of a version's manifest, relative to the table folder."""
+    return f"{METADATA_DIR}/v{version:08d}.json"
+
+
+def encode_manifest(entry: Snapshot | Tombstone) -> bytes:
+    """Manifest bytes of a snapshot or a tombstone, with the embedded checksum."""
+    body_obj: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+    body_obj.update(entry.to_json())
+    body = json.dumps(body_obj, separators=(",", ":"), allow_nan=False).encode()
+    digest = f"{xxhash.xxh64_intdigest(body):016x}".encode()
+    return _PREFIX + digest + _MIDDLE + body + _SUFFIX
+
+
+def decode_manifest(data: bytes, path: str) -> Snapshot | Tombstone:
+    """Check a manifest's checksum, then parse it.
+
+    Raises:
+        ChecksumError: truncated, corrupted or not a manifest at all.
+    """
+    head = len(_PREFIX) + 16 + len(_MIDDLE)
+    if (
+        len(data) < head + len(_SUFFIX)
+        or not data.startswith(_PREFIX)
+        or data[len(_PREFIX) + 16 : head] != _MIDDLE
+        or not data.endswith(_SUFFIX)
+    ):
+        raise ChecksumError("manifest is truncated or not a manifest", path=path)
+    body = data[head : -len(_SUFFIX)]
+    try:
+        expected = int(data[len(_PREFIX) : len(_PREFIX) + 16], 16)
+    except ValueError as exc:
+        raise ChecksumError("manifest checksum field is corrupted", path=path) from exc
+    if xxhash.xxh64_intdigest(body) != expected:
+        raise ChecksumError("manifest checksum mismatch", path=path)
+    try:
+        obj = json.loads(body)
+        if obj.get("format") != FORMAT:
+            raise ValueError(f"unknown format {obj.get('format')!r}")
+        if obj.get("expired"):
+            return Tombstone.from_json(obj)
+        return Snapshot.from_json(obj)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # A body that passes the checksum but does not parse was written by a bug or a
+        # newer format; still never data to trust.
+        raise ChecksumError(f"manifest body is unreadable: {exc}", path=path) from exc
+
+
+class ManifestStore:
+    """Reads and publishes the manifests of one table (``io`` is rooted at the table)."""
+
+    def __init__(self, io: FileIO, table_name: str) -> None:
+        self.io = io
+        self.table_name = table_name
+        self._cache: dict[int, Snapshot] = {}
+
+    def versions(self) -> list[int]:
+        """Every version with a manifest file (expired ones included), ascending."""
+        out = []
+        for path in self.io.list(METADATA_DIR):
+            m = _VERSION_RE.match(path.rsplit("/", 1)[-1])
+            if m:
+                out.append(int(m.group(1)))
+        return sorted(out)
+
+    def latest_version(self) -> int:
+        """The highest published version; :class:`TableNotFoundError` if none.
+
+        Starts from the hint file and probes forward (a couple of existence checks
+        instead of listing every version); without a usable hint, lists.
+        """
+        hint = self._read_hint()
+        if hint is not None and self.io.exists(version_path(hint)):
+            version = hint
+            while self.io.exists(version_path(version + 1)):
+                version += 1
+            return version
+        versions = self.versions()
+        if not versions:
+            raise TableNotFoundError(f"table {self.table_name!r} does not exist")
+        return versions[-1]
+
+    def _read_hint(self) -> int | None:
+        try:
+            return int(self.io.read_bytes(HINT_PATH).decode("ascii"))
+        except (FileNotFoundError, ValueError, UnicodeDecodeError, OSError):
+            return None
+
+    def _write_hint(self, version: int) -> None:
+        # Only ever a shortcut: it is written after the version file exists, and a stale,
+        # missing or broken hint just costs a listing.
+        with contextlib.suppress(Exception):
+            self.io.write_bytes(HINT_PATH, str(version).encode("ascii"))
+
+    def load_entry(self, version: int, *, use_cache: bool = True) -> Snapshot | Tombstone:
+        """The manifest of ``version`` (snapshot or tombstone), checksum-verified.
+
+        Snapshots are immutable, so they are cached; ``use_cache=False`` re-reads the
+        bytes (verification must look at storage, not at memory).
+        """
+        cached = self._cache.get(version) if use_cache else None
+        if cached is not None:
+            return cached
+        path = version_path(version)
+        try:
+            data = self.io.read_bytes(path)
+        except FileNotFoundError as exc:
+            raise SnapshotNotFoundError(
+                f"table {self.table_name!r} has no version {version}"
+            ) from exc
+        entry = decode_manifest(data, path)
+        if entry.version != version:
+            raise ChecksumError(f"manifest claims version {entry.version}", path=path)
+        if isinstance(entry, Snapshot):
+            self._cache[version] = entry
+        return entry
+
+    def load(self, version: int) -> Snapshot:
+        """The snapshot of ``version``; :class:`SnapshotNotFoundError` if absent or expired."""
+        entry = self.load_entry(version)
+        if isinstance(entry, Tombstone):
+            raise SnapshotNotFoundError(
+                f"version {version} of table {self.table_name!r} has expired; "
+                f"retained versions: {self.retained_versions()}"
+            )
+        return entry
+
+    def latest(self) -> Snapshot:
+        """The current snapshot (the highest version; never a tombstone)."""
+        return self.load(self.latest_version())
+
+    def retained_versions(self) -> list[int]:
+        """Versions that can still be read (not expired), ascending."""
+        return [v for v in self.versions() if isinstance(self.load_entry(v), Snapshot)]
+
+    def publish(self, snapshot: Snapshot) -> None:
+        """Publish a new version; :class:`FileExistsConflict` if the version is taken."""
+        self.io.put_if_absent(version_path(snapshot.version), encode_manifest(snapshot))
+        self._cache[snapshot.version] = snapshot
+        self._write_hint(snapshot.version)
+
+    def expire(self, tombstone: Tombstone) -> None:
+        """Replace a version's manifest by a tombstone (atomically; the name stays taken)."""
+        self.io.write_bytes(version_path(tombstone.version), encode_manifest(tombstone))
+        self._cache.pop(tombstone.version, None)

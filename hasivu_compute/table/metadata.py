@@ -1,0 +1,182 @@
+"""Table metadata values: data files, snapshots, commit results.
+
+A :class:`Snapshot` is one committed version of a table, complete on its own: its
+schema (with stable ids), partition spec, every live data file with statistics,
+and the last committed sequence number of every producer. Snapshots are immutable
+values; a commit builds the next one with pure update functions
+(:mod:`hasivu_compute.table.updates`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hasivu_compute.schema.partition import PartitionSpec
+from hasivu_compute.schema.schema import TableSchema
+from hasivu_compute.storage.stats import ColumnChunkStats, scalar_from_json, scalar_to_json
+
+
+@dataclass(frozen=True, slots=True)
+class DataFile:
+    """One immutable segment file of a table.
+
+    Attributes:
+        path: relative to the table folder, e.g. ``data/month=2025-01/<uuid>.hseg``.
+        partition: partition values, one per field of the table's partition spec.
+        num_rows: rows in the file.
+        size_bytes: file size.
+        field_ids: columns stored in the file (ids of the schema it was written with).
+        stats: per field id, zone map merged over the whole file.
+        checksum: xxh64 of the whole file.
+        schema_id: schema the file was written with.
+    """
+
+    path: str
+    partition: tuple[object, ...]
+    num_rows: int
+    size_bytes: int
+    field_ids: tuple[int, ...]
+    stats: Mapping[int, ColumnChunkStats]
+    checksum: int
+    schema_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (scalars tagged so their Python types round-trip)."""
+        return {
+            "path": self.path,
+            "partition": [scalar_to_json(v) if v is not None else None for v in self.partition],
+            "num_rows": self.num_rows,
+            "size_bytes": self.size_bytes,
+            "field_ids": list(self.field_ids),
+            "stats": {str(k): v.to_json() for k, v in sorted(self.stats.items())},
+            "checksum": f"{self.checksum:016x}",
+            "schema_id": self.schema_id,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> DataFile:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            path=str(obj["path"]),
+            partition=tuple(None if v is None else scalar_from_json(v) for v in obj["partition"]),
+            num_rows=int(obj["num_rows"]),
+            size_bytes=int(obj["size_bytes"]),
+            field_ids=tuple(int(i) for i in obj["field_ids"]),
+            stats={int(k): ColumnChunkStats.from_json(v) for k, v in obj["stats"].items()},
+            checksum=int(obj["checksum"], 16),
+            schema_id=int(obj["schema_id"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One committed version of a table (see module docstring).
+
+    Attributes:
+        version: 1 for the empty table made by ``create_table``, then +1 per commit.
+        parent: the version this one was built on (``version - 1``), None for version 1.
+        timestamp_ms: commit time, milliseconds since the epoch.
+        schema: current schema.
+        spec: partition spec.
+        data_files: every live data file.
+        producers: producer id -> last committed sequence number.
+        summary: what the commit did (``operation``, ``added-rows``, ...).
+        last_column_id: highest field id ever assigned (dropped ids are never reused).
+    """
+
+    version: int
+    parent: int | None
+    timestamp_ms: int
+    schema: TableSchema
+    spec: PartitionSpec
+    data_files: tuple[DataFile, ...]
+    producers: Mapping[str, int]
+    summary: Mapping[str, str]
+    last_column_id: int = 0
+
+    @property
+    def num_rows(self) -> int:
+        """Rows in all live data files."""
+        return sum(f.num_rows for f in self.data_files)
+
+    def partition_record(self, f: DataFile) -> dict[str, object]:
+        """``{partition field name: value}`` of one data file."""
+        return {pf.name: v for pf, v in zip(self.spec.fields, f.partition, strict=True)}
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "version": self.version,
+            "parent": self.parent,
+            "timestamp_ms": self.timestamp_ms,
+            "schema": self.schema.to_json(),
+            "last_column_id": self.last_column_id,
+            "spec": self.spec.to_json(),
+            "producers": dict(sorted(self.producers.items())),
+            "summary": dict(sorted(self.summary.items())),
+            "data_files": [f.to_json() for f in self.data_files],
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> Snapshot:
+        """Inverse of :meth:`to_json`."""
+        parent = obj["parent"]
+        return cls(
+            version=int(obj["version"]),
+            parent=None if parent is None else int(parent),
+            timestamp_ms=int(obj["timestamp_ms"]),
+            schema=TableSchema.from_json(obj["schema"]),
+            spec=PartitionSpec.from_json(obj["spec"]),
+            data_files=tuple(DataFile.from_json(f) for f in obj["data_files"]),
+            producers={str(k): int(v) for k, v in obj["producers"].items()},
+            summary={str(k): str(v) for k, v in obj["summary"].items()},
+            last_column_id=int(obj["last_column_id"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """What an expired version's manifest is replaced by.
+
+    The version's file name stays taken, so a stale committer can never publish
+    that version number again; ``dropped_files`` are data files only the expired
+    snapshot referenced, which vacuum may delete at once.
+    """
+
+    version: int
+    expired_at_ms: int
+    dropped_files: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "version": self.version,
+            "expired": True,
+            "expired_at_ms": self.expired_at_ms,
+            "dropped_files": list(self.dropped_files),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> Tombstone:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            version=int(obj["version"]),
+            expired_at_ms=int(obj["expired_at_ms"]),
+            dropped_files=tuple(str(p) for p in obj["dropped_files"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    """Outcome of an append: the version that holds the rows, and whether it was a retry.
+
+    ``duplicate`` is True when the producer's sequence number was already
+    committed: nothing was written and ``version`` is the current version.
+    """
+
+    version: int
+    rows: int
+    duplicate: bool = False
+    files: tuple[DataFile, ...] = field(default=())

@@ -1,0 +1,45 @@
+"""Read segment files under a (possibly newer) schema.
+
+Segments store columns by field id with the types they were written with. A
+reader asks for columns by their current names; this module maps names to ids
+and fills the gaps schema evolution leaves: a column added after the file was
+written reads as nulls, a widened column is cast up, a renamed one simply has a
+new name, a dropped one is never requested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from hasivu_compute.schema.schema import TableSchema
+from hasivu_compute.storage.segment import SegmentReader
+
+
+def read_segment(
+    reader: SegmentReader,
+    schema: TableSchema,
+    columns: Sequence[str] | None = None,
+    chunks: Sequence[int] | None = None,
+) -> pa.Table:
+    """Columns (current names; all by default) of one segment, typed as in ``schema``."""
+    names = list(schema.names) if columns is None else list(columns)
+    fields = [schema.field(n) for n in names]
+    present = set(reader.field_ids)
+    wanted = [f.id for f in fields if f.id in present]
+    if chunks is None:
+        num_rows = reader.num_rows
+    else:
+        counts = reader.chunk_row_counts()
+        num_rows = sum(counts[c] for c in chunks)
+    stored = reader.read(wanted, chunks) if wanted else None
+    arrays: list[pa.Array | pa.ChunkedArray] = []
+    for f in fields:
+        if f.id in present and stored is not None:
+            col = stored.column(str(f.id))
+            arrays.append(col if col.type == f.type else col.cast(f.type))
+        else:
+            arrays.append(pa.nulls(num_rows, type=f.type))
+    out_schema = pa.schema([f.to_arrow() for f in fields])
+    return pa.Table.from_arrays(arrays, schema=out_schema)

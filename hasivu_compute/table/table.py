@@ -1,0 +1,316 @@
+"""A table: snapshots over immutable segment files, changed only by commits.
+
+Every change (append, rewrite, schema evolution) is a commit of update records
+plus requirements (:mod:`hasivu_compute.table.updates`), published as the next
+version's manifest with put-if-absent and rebased on conflict
+(:mod:`hasivu_compute.table.commit`). Reads pick one snapshot and see exactly it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+
+import pyarrow as pa
+
+from hasivu_compute._core.errors import InvalidDataError
+from hasivu_compute.schema.schema import TableSchema
+from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.storage.segment import SegmentReader, WriteOptions
+from hasivu_compute.table import maintenance
+from hasivu_compute.table.commit import DEFAULT_MAX_ATTEMPTS, commit
+from hasivu_compute.table.manifest import ManifestStore
+from hasivu_compute.table.metadata import CommitResult, DataFile, Snapshot
+from hasivu_compute.table.reading import read_segment
+from hasivu_compute.table.updates import (
+    AddColumn,
+    AddDataFiles,
+    AssertFilesLive,
+    AssertProducerSequenceNew,
+    AssertSchemaId,
+    DropColumn,
+    DuplicateBatchError,
+    RemoveDataFiles,
+    RenameColumn,
+    Requirement,
+    SetProducerSequence,
+    SetSummary,
+    Update,
+    WidenColumn,
+)
+from hasivu_compute.table.validate import BatchLike, validate_batch
+from hasivu_compute.table.writing import DEFAULT_SEGMENT_ROWS, write_data_files
+
+
+class Table:
+    """One table in a folder (or S3 prefix) of its own; cheap to create, holds no locks.
+
+    Args:
+        name: table name.
+        io: FileIO rooted at the table folder.
+        write_options: segment encoding options for appends.
+        segment_rows: split a partition's rows into segments of at most this many rows.
+        max_commit_attempts: publishes to try before a commit gives up.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        io: FileIO,
+        *,
+        write_options: WriteOptions | None = None,
+        segment_rows: int = DEFAULT_SEGMENT_ROWS,
+        max_commit_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        self.name = name
+        self.io = io
+        self.write_options = write_options
+        self.segment_rows = segment_rows
+        self.max_commit_attempts = max_commit_attempts
+        self._store = ManifestStore(io, name)
+
+    def __repr__(self) -> str:
+        return f"Table({self.name!r}, {self.io.uri!r})"
+
+    # --- snapshots ----------------------------------------------------------------
+
+    def snapshot(self, version: int | None = None) -> Snapshot:
+        """The snapshot of ``version`` (time travel), or the current one.
+
+        Raises:
+            SnapshotNotFoundError: the version never existed or has expired.
+            ChecksumError: the manifest is corrupted.
+        """
+        return self._store.latest() if version is None else self._store.load(version)
+
+    def refresh(self) -> Snapshot:
+        """The current snapshot, read from storage now."""
+        return self._store.latest()
+
+    def snapshot_as_of(self, timestamp_ms: int) -> Snapshot:
+        """The newest retained snapshot committed at or before ``timestamp_ms``."""
+        return maintenance.snapshot_as_of(self._store, timestamp_ms)
+
+    def versions(self) -> list[int]:
+        """Versions that can still be read (not expired), ascending."""
+        return self._store.retained_versions()
+
+    def history(self) -> list[tuple[int, int | None, Mapping[str, str]]]:
+        """``(version, timestamp_ms, summary)`` of every version; expired ones have
+        ``None`` and an empty summary."""
+        out: list[tuple[int, int | None, Mapping[str, str]]] = []
+        for v in self._store.versions():
+            entry = self._store.load_entry(v)
+            if isinstance(entry, Snapshot):
+                out.append((v, entry.timestamp_ms, entry.summary))
+            else:
+                out.append((v, None, {}))
+        return out
+
+    @property
+    def schema(self) -> TableSchema:
+        """The current schema."""
+        return self.snapshot().schema
+
+    # --- writing ------------------------------------------------------------------
+
+    def write_data_files(self, data: BatchLike, *, base: Snapshot | None = None) -> list[DataFile]:
+        """Validate, partition, encode and write ``data`` as segments (not committed yet).
+
+        Raises:
+            SchemaMismatchError / InvalidDataError: the batch does not fit the schema;
+                nothing is written.
+        """
+        snap = base if base is not None else self.snapshot()
+        valid = validate_batch(snap.schema, data)
+        if valid.num_rows == 0:
+            return []
+        return write_data_files(
+            self.io, snap, valid, options=self.write_options, segment_rows=self.segment_rows
+        )
+
+    def commit_append(
+        self,
+        files: Sequence[DataFile],
+        producer_id: str | None = None,
+        sequence: int | None = None,
+    ) -> CommitResult:
+        """Commit written files as a new version (exactly once per producer sequence).
+
+        Files must come from :meth:`write_data_files` of this table. With
+        ``producer_id``/``sequence`` the commit records the producer's high-water mark;
+        a sequence already committed is acknowledged as a duplicate and not applied.
+
+        Raises:
+            CommitConflictError: the schema changed since the files were written, or
+                the commit lost every race.
+        """
+        _check_producer(producer_id, sequence)
+        files = tuple(files)
+        rows = sum(f.num_rows for f in files)
+        base = self.snapshot()
+        updates: list[Update] = [AddDataFiles(files)]
+        # Files written under another schema than the table's current one never commit.
+        schema_ids = {f.schema_id for f in files} or {base.schema.schema_id}
+        requirements: list[Requirement] = [AssertSchemaId(i) for i in sorted(schema_ids)]
+        summary = [
+            ("operation", "append"),
+            ("added-files", str(len(files))),
+            ("added-rows", str(rows)),
+        ]
+        if producer_id is not None and sequence is not None:
+            updates.append(SetProducerSequence(producer_id, sequence))
+            requirements.append(AssertProducerSequenceNew(producer_id, sequence))
+            summary += [("producer", producer_id), ("sequence", str(sequence))]
+        updates.append(SetSummary(tuple(summary)))
+        try:
+            snap = self._commit(updates, requirements, base)
+        except DuplicateBatchError:
+            return CommitResult(self.snapshot().version, 0, duplicate=True)
+        return CommitResult(snap.version, rows, files=files)
+
+    def append(
+        self, data: BatchLike, producer_id: str | None = None, sequence: int | None = None
+    ) -> CommitResult:
+        """Validate, write and commit ``data`` as one new version.
+
+        A retried ``(producer_id, sequence)`` is acknowledged as a duplicate without
+        writing anything; a bad batch raises and leaves the table unchanged.
+        """
+        _check_producer(producer_id, sequence)
+        base = self.snapshot()
+        if producer_id is not None and sequence is not None:
+            committed = base.producers.get(producer_id)
+            if committed is not None and sequence <= committed:
+                return CommitResult(base.version, 0, duplicate=True)
+        files = self.write_data_files(data, base=base)
+        try:
+            result = self.commit_append(files, producer_id, sequence)
+        except BaseException:
+            self._discard(files)
+            raise
+        if result.duplicate:
+            self._discard(files)
+        return result
+
+    def commit_rewrite(
+        self, remove: Sequence[DataFile], add: Sequence[DataFile], *, operation: str = "rewrite"
+    ) -> Snapshot:
+        """Replace live files by new ones in one version (compaction, deletes, erasure).
+
+        Raises:
+            CommitConflictError: a file to remove is no longer live, or the schema
+                changed since ``add`` was written.
+        """
+        base = self.snapshot()
+        paths = frozenset(f.path for f in remove)
+        requirements: list[Requirement] = [AssertFilesLive(paths)]
+        requirements += [AssertSchemaId(i) for i in {f.schema_id for f in add}]
+        summary = (
+            ("operation", operation),
+            ("removed-files", str(len(paths))),
+            ("added-files", str(len(add))),
+        )
+        updates: list[Update] = [
+            RemoveDataFiles(paths),
+            AddDataFiles(tuple(add)),
+            SetSummary(summary),
+        ]
+        return self._commit(updates, requirements, base)
+
+    # --- reading ------------------------------------------------------------------
+
+    def open_segment(self, f: DataFile) -> SegmentReader:
+        """A reader over one data file (every byte it uses is checksum-verified)."""
+        return SegmentReader(self.io.open_input(f.path), f.path)
+
+    def read_file(
+        self,
+        f: DataFile,
+        snapshot: Snapshot,
+        columns: Sequence[str] | None = None,
+        chunks: Sequence[int] | None = None,
+    ) -> pa.Table:
+        """Columns (by current names of ``snapshot.schema``) of one file, schema-evolved."""
+        return read_segment(self.open_segment(f), snapshot.schema, columns, chunks)
+
+    def read(self, version: int | None = None, columns: Sequence[str] | None = None) -> pa.Table:
+        """All rows of a version (default: current), optionally only some columns."""
+        snap = self.snapshot(version)
+        names = list(snap.schema.names) if columns is None else list(columns)
+        for n in names:
+            snap.schema.field(n)  # unknown names fail before any I/O
+        parts = [self.read_file(f, snap, names) for f in snap.data_files]
+        if not parts:
+            fields = [snap.schema.field(n).to_arrow() for n in names]
+            return pa.schema(fields).empty_table()
+        return pa.concat_tables(parts)
+
+    # --- schema evolution ---------------------------------------------------------
+
+    def add_column(
+        self, name: str, dtype: pa.DataType, *, tags: frozenset[str] = frozenset()
+    ) -> Snapshot:
+        """Add a nullable column; existing rows read it as null."""
+        return self._schema_change(AddColumn(name, dtype, frozenset(tags)))
+
+    def rename_column(self, name: str, new_name: str) -> Snapshot:
+        """Rename a column; no data is rewritten."""
+        return self._schema_change(RenameColumn(self.schema.field(name).id, new_name))
+
+    def drop_column(self, name: str) -> Snapshot:
+        """Drop a column (not a partition source); older versions still have it."""
+        return self._schema_change(DropColumn(self.schema.field(name).id))
+
+    def widen_column(self, name: str, dtype: pa.DataType) -> Snapshot:
+        """Widen a column's type (int to wider int, float32 to float64); old files cast on read."""
+        return self._schema_change(WidenColumn(self.schema.field(name).id, dtype))
+
+    def _schema_change(self, update: Update) -> Snapshot:
+        base = self.snapshot()
+        summary = SetSummary((("operation", f"schema:{type(update).__name__}"),))
+        return self._commit([update, summary], [AssertSchemaId(base.schema.schema_id)], base)
+
+    # --- maintenance --------------------------------------------------------------
+
+    def expire_snapshots(
+        self, *, keep_last: int = 1, older_than_ms: int | None = None
+    ) -> list[int]:
+        """Expire old versions (see :func:`maintenance.expire_snapshots`); returns them."""
+        return maintenance.expire_snapshots(
+            self._store, keep_last=keep_last, older_than_ms=older_than_ms
+        )
+
+    def vacuum(
+        self, *, grace_period_s: float = maintenance.DEFAULT_GRACE_S, now_s: float | None = None
+    ) -> maintenance.VacuumResult:
+        """Delete files no retained snapshot references (orphans only after the grace period)."""
+        return maintenance.vacuum(self._store, grace_period_s=grace_period_s, now_s=now_s)
+
+    def verify(self, *, deep: bool = True) -> maintenance.VerifyReport:
+        """Check every manifest and data file of the table; see the report's ``problems``."""
+        return maintenance.verify_table(self._store, deep=deep)
+
+    # --- internals ----------------------------------------------------------------
+
+    def _commit(
+        self, updates: Sequence[Update], requirements: Sequence[Requirement], base: Snapshot
+    ) -> Snapshot:
+        return commit(
+            self._store, updates, requirements, base=base, max_attempts=self.max_commit_attempts
+        )
+
+    def _discard(self, files: Sequence[DataFile]) -> None:
+        # Best effort: anything left is an orphan that vacuum removes after its grace period.
+        for f in files:
+            with contextlib.suppress(Exception):
+                self.io.delete(f.path)
+
+
+def _check_producer(producer_id: str | None, sequence: int | None) -> None:
+    if (producer_id is None) != (sequence is None):
+        raise InvalidDataError("give both producer_id and sequence, or neither")
+    if sequence is not None and (isinstance(sequence, bool) or not isinstance(sequence, int)):
+        raise InvalidDataError(f"sequence must be an int, got {type(sequence).__name__}")
+    if sequence is not None and sequence < 0:
+        raise InvalidDataError(f"sequence must be >= 0, got {sequence}")

@@ -1,0 +1,262 @@
+"""Table changes as records: updates, requirements, and the pure ``apply``.
+
+A commit is a tuple of update records plus a tuple of requirements (after
+pyiceberg's ``table/update``). Requirements are checked against the latest
+snapshot at publish time; if another committer got there first, the commit is
+rebased: the requirements are checked again on the new latest snapshot and the
+same updates applied to it. ``apply(update, snapshot) -> snapshot`` is pure, so a
+rebase is just a second fold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from hasivu_compute._core.errors import CommitConflictError, SchemaMismatchError
+from hasivu_compute.schema.schema import Field, TableSchema
+from hasivu_compute.table.metadata import DataFile, Snapshot
+
+# --- updates ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddDataFiles:
+    """Add segment files (an append, or the new half of a rewrite)."""
+
+    files: tuple[DataFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveDataFiles:
+    """Remove segment files from the live set (rewrite, delete); files stay until vacuum."""
+
+    paths: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SetProducerSequence:
+    """Record a producer's last committed sequence number."""
+
+    producer_id: str
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddColumn:
+    """Add a nullable column; old files read it as nulls."""
+
+    name: str
+    type: pa.DataType
+    tags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class RenameColumn:
+    """Rename a column (data is stored by field id, so nothing is rewritten)."""
+
+    field_id: int
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DropColumn:
+    """Drop a column; its id is never reused and old files keep the bytes until rewritten."""
+
+    field_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WidenColumn:
+    """Widen a column's type (int to a wider int, float32 to float64); old files are cast on read."""
+
+    field_id: int
+    new_type: pa.DataType
+
+
+@dataclass(frozen=True, slots=True)
+class SetSummary:
+    """Summary entries describing the commit."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+Update = (
+    AddDataFiles
+    | RemoveDataFiles
+    | SetProducerSequence
+    | AddColumn
+    | RenameColumn
+    | DropColumn
+    | WidenColumn
+    | SetSummary
+)
+
+# --- requirements -------------------------------------------------------------------
+
+
+class DuplicateBatchError(CommitConflictError):
+    """The producer's sequence number is already committed: the batch is a retry.
+
+    Appends catch it and acknowledge the batch as a duplicate instead of failing.
+    """
+
+    def __init__(self, producer_id: str, sequence: int, committed: int) -> None:
+        super().__init__(
+            f"producer {producer_id!r} sequence {sequence} is already committed "
+            f"(last committed: {committed})"
+        )
+        self.producer_id = producer_id
+        self.sequence = sequence
+        self.committed = committed
+
+
+@dataclass(frozen=True, slots=True)
+class AssertSchemaId:
+    """The schema must not have changed since the files were written / the change was planned."""
+
+    schema_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssertProducerSequenceNew:
+    """The producer's sequence number must be above its committed high-water mark."""
+
+    producer_id: str
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssertFilesLive:
+    """Files to be removed must still be live (nobody removed them concurrently)."""
+
+    paths: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class AssertVersion:
+    """No commit at all may have happened since ``version`` (strictest requirement)."""
+
+    version: int
+
+
+Requirement = AssertSchemaId | AssertProducerSequenceNew | AssertFilesLive | AssertVersion
+
+
+def check(requirement: Requirement, base: Snapshot) -> None:
+    """Raise :class:`CommitConflictError` if ``requirement`` does not hold on ``base``."""
+    if isinstance(requirement, AssertSchemaId):
+        if base.schema.schema_id != requirement.schema_id:
+            raise CommitConflictError(
+                f"schema changed concurrently (expected schema {requirement.schema_id}, "
+                f"table is at schema {base.schema.schema_id} in version {base.version}); "
+                "validate the batch again and retry"
+            )
+    elif isinstance(requirement, AssertProducerSequenceNew):
+        committed = base.producers.get(requirement.producer_id)
+        if committed is not None and requirement.sequence <= committed:
+            raise DuplicateBatchError(requirement.producer_id, requirement.sequence, committed)
+    elif isinstance(requirement, AssertFilesLive):
+        live = {f.path for f in base.data_files}
+        gone = sorted(requirement.paths - live)
+        if gone:
+            raise CommitConflictError(
+                f"{len(gone)} file(s) were removed concurrently (e.g. {gone[0]}) in version "
+                f"{base.version}"
+            )
+    elif base.version != requirement.version:
+        raise CommitConflictError(
+            f"table moved from version {requirement.version} to {base.version} concurrently"
+        )
+
+
+# --- apply --------------------------------------------------------------------------
+
+
+def apply(update: Update, snapshot: Snapshot) -> Snapshot:
+    """The snapshot with ``update`` applied (pure; raises on an invalid schema change)."""
+    if isinstance(update, AddDataFiles):
+        return dataclasses.replace(snapshot, data_files=snapshot.data_files + update.files)
+    if isinstance(update, RemoveDataFiles):
+        kept = tuple(f for f in snapshot.data_files if f.path not in update.paths)
+        return dataclasses.replace(snapshot, data_files=kept)
+    if isinstance(update, SetProducerSequence):
+        producers = dict(snapshot.producers)
+        producers[update.producer_id] = max(update.sequence, producers.get(update.producer_id, 0))
+        return dataclasses.replace(snapshot, producers=producers)
+    if isinstance(update, SetSummary):
+        summary = dict(snapshot.summary)
+        summary.update(update.items)
+        return dataclasses.replace(snapshot, summary=summary)
+    return _apply_schema_change(update, snapshot)
+
+
+def apply_all(updates: Iterable[Update], snapshot: Snapshot) -> Snapshot:
+    """Fold :func:`apply` over ``updates``."""
+    for update in updates:
+        snapshot = apply(update, snapshot)
+    return snapshot
+
+
+def _with_fields(snapshot: Snapshot, fields: Iterable[Field], last_id: int) -> Snapshot:
+    schema = TableSchema(tuple(fields), snapshot.schema.schema_id + 1)
+    return dataclasses.replace(snapshot, schema=schema, last_column_id=last_id)
+
+
+def _apply_schema_change(
+    update: AddColumn | RenameColumn | DropColumn | WidenColumn, snapshot: Snapshot
+) -> Snapshot:
+    schema = snapshot.schema
+    last_id = max(snapshot.last_column_id, schema.max_field_id())
+    if isinstance(update, AddColumn):
+        _require_free_name(schema, update.name)
+        new = Field(last_id + 1, update.name, update.type, True, update.tags)
+        return _with_fields(snapshot, (*schema.fields, new), last_id + 1)
+    old = schema.by_id(update.field_id)
+    if isinstance(update, RenameColumn):
+        if update.new_name == old.name:
+            return snapshot
+        _require_free_name(schema, update.new_name)
+        new = dataclasses.replace(old, name=update.new_name)
+    elif isinstance(update, DropColumn):
+        if old.id in snapshot.spec.source_ids():
+            raise SchemaMismatchError(
+                f"column {old.name!r} is a partition source and cannot be dropped", column=old.name
+            )
+        if len(schema.fields) == 1:
+            raise SchemaMismatchError(f"cannot drop {old.name!r}, the only column", column=old.name)
+        kept = [f for f in schema.fields if f.id != old.id]
+        return _with_fields(snapshot, kept, last_id)
+    else:
+        if not is_widening(old.type, update.new_type):
+            raise SchemaMismatchError(
+                f"column {old.name!r}: {old.type} -> {update.new_type} is not a widening "
+                "(allowed: int to a wider int, float32 to float64)",
+                column=old.name,
+            )
+        new = dataclasses.replace(old, type=update.new_type)
+    fields = [new if f.id == old.id else f for f in schema.fields]
+    return _with_fields(snapshot, fields, last_id)
+
+
+def _require_free_name(schema: TableSchema, name: str) -> None:
+    if not name:
+        raise SchemaMismatchError("a column name must not be empty")
+    if schema.has(name):
+        raise SchemaMismatchError(f"column {name!r} already exists", column=name)
+
+
+def is_widening(old: pa.DataType, new: pa.DataType) -> bool:
+    """Whether every ``old`` value is exactly representable as ``new`` (and types differ)."""
+    if old == new:
+        return False
+    if pa.types.is_integer(old) and pa.types.is_integer(new):
+        if pa.types.is_signed_integer(old) == pa.types.is_signed_integer(new):
+            return bool(new.bit_width > old.bit_width)
+        return pa.types.is_unsigned_integer(old) and bool(new.bit_width > old.bit_width)
+    if pa.types.is_floating(old) and pa.types.is_floating(new):
+        return bool(new.bit_width > old.bit_width)
+    return False

@@ -1,0 +1,135 @@
+"""Manifests: exact round trip, embedded checksum catches any flipped byte or truncation."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+
+from hasivu_compute._core.errors import (
+    ChecksumError,
+    FileExistsConflict,
+    SnapshotNotFoundError,
+    TableNotFoundError,
+)
+from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.table.manifest import (
+    HINT_PATH,
+    ManifestStore,
+    decode_manifest,
+    encode_manifest,
+    version_path,
+)
+from hasivu_compute.table.metadata import Tombstone
+
+from .helpers import UTC, fake_file, first_snapshot
+
+
+def sample():
+    snap = first_snapshot()
+    files = (
+        fake_file("data/a.hseg", partition=()),
+        fake_file("data/b.hseg", rows=3),
+    )
+    return dataclasses.replace(snap, version=2, parent=1, data_files=files, producers={"p1": 4})
+
+
+def test_roundtrip_exact() -> None:
+    snap = sample()
+    assert decode_manifest(encode_manifest(snap), "x") == snap
+    tomb = Tombstone(3, 123, ("data/x.hseg",))
+    assert decode_manifest(encode_manifest(tomb), "x") == tomb
+
+
+def test_partition_values_keep_python_types() -> None:
+    snap = first_snapshot()
+    when = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    f = fake_file("data/p.hseg", partition=(when, None, "x", 3, b"\x00"))
+    snap = dataclasses.replace(snap, data_files=(f,))
+    again = decode_manifest(encode_manifest(snap), "p")
+    assert again.data_files[0].partition == (when, None, "x", 3, b"\x00")
+
+
+def test_every_single_byte_flip_is_detected() -> None:
+    data = encode_manifest(sample())
+    rng = random.Random(7)
+    positions = rng.sample(range(len(data)), 200)
+    for pos in positions:
+        corrupted = bytearray(data)
+        corrupted[pos] ^= 1 << rng.randrange(8)
+        with pytest.raises(ChecksumError):
+            decode_manifest(bytes(corrupted), "m")
+
+
+def test_every_truncation_is_detected() -> None:
+    data = encode_manifest(sample())
+    for cut in list(range(0, 40)) + list(range(len(data) - 40, len(data))):
+        with pytest.raises(ChecksumError):
+            decode_manifest(data[:cut], "m")
+
+
+def test_store_publish_load_latest(tmp_path: Path) -> None:
+    store = ManifestStore(FileIO.from_uri(str(tmp_path)), "t")
+    with pytest.raises(TableNotFoundError):
+        store.latest()
+    first = first_snapshot()
+    store.publish(first)
+    with pytest.raises(FileExistsConflict):
+        store.publish(first)
+    second = sample()
+    store.publish(second)
+    fresh = ManifestStore(FileIO.from_uri(str(tmp_path)), "t")
+    assert fresh.versions() == [1, 2]
+    assert fresh.latest() == second
+    assert fresh.load(1) == first
+    with pytest.raises(SnapshotNotFoundError):
+        fresh.load(9)
+
+
+def test_store_ignores_temporary_and_foreign_files(tmp_path: Path) -> None:
+    io = FileIO.from_uri(str(tmp_path))
+    store = ManifestStore(io, "t")
+    store.publish(first_snapshot())
+    io.write_bytes("metadata/v00000002.json.tmp-123", b"half")
+    io.write_bytes("metadata/notes.txt", b"x")
+    assert store.versions() == [1]
+
+
+def test_corrupt_manifest_surfaces_checksum_error(tmp_path: Path) -> None:
+    io = FileIO.from_uri(str(tmp_path))
+    ManifestStore(io, "t").publish(first_snapshot())
+    path = tmp_path / version_path(1)
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x20
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ChecksumError) as err:
+        ManifestStore(io, "t").latest()
+    assert err.value.path == version_path(1)
+
+
+def test_tombstone_makes_version_unreadable_but_keeps_the_name(tmp_path: Path) -> None:
+    store = ManifestStore(FileIO.from_uri(str(tmp_path)), "t")
+    store.publish(first_snapshot())
+    store.publish(sample())
+    store.expire(Tombstone(1, 5))
+    with pytest.raises(SnapshotNotFoundError, match="expired"):
+        store.load(1)
+    assert store.retained_versions() == [2]
+    with pytest.raises(FileExistsConflict):
+        store.publish(first_snapshot())
+
+
+def test_version_hint_is_only_a_shortcut(tmp_path: Path) -> None:
+    io = FileIO.from_uri(str(tmp_path))
+    store = ManifestStore(io, "t")
+    store.publish(first_snapshot())
+    store.publish(sample())
+    assert io.read_bytes(HINT_PATH) == b"2"
+    for stale in (b"1", b"garbage", b"99", b""):
+        io.write_bytes(HINT_PATH, stale)
+        assert ManifestStore(io, "t").latest_version() == 2, stale
+    io.delete(HINT_PATH)
+    assert ManifestStore(io, "t").latest_version() == 2
