@@ -21,15 +21,38 @@ from hasivu_compute._core.errors import (
     TableNotFoundError,
     UnsupportedSQLError,
 )
+from hasivu_compute.expr import coalesce, col, count, lit, when
 
 __version__ = "0.1.0"
+
+# The SDK pulls in Ray (about a second to import); load it on first use so that
+# `import hasivu_compute` stays cheap for code that only builds expressions.
+_LAZY = {
+    "connect": "hasivu_compute.sdk",
+    "Connection": "hasivu_compute.sdk",
+    "DataFrame": "hasivu_compute.sdk",
+    "IngestResult": "hasivu_compute.runtime.values",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hasivu_compute' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AccessDenied",
     "BindError",
     "ChecksumError",
     "CommitConflictError",
+    "Connection",
+    "DataFrame",
     "HasivuError",
+    "IngestResult",
     "InvalidDataError",
     "ParseError",
     "PlanError",
@@ -39,4 +62,10 @@ __all__ = [
     "TableNotFoundError",
     "UnsupportedSQLError",
     "__version__",
+    "coalesce",
+    "col",
+    "connect",
+    "count",
+    "lit",
+    "when",
 ]

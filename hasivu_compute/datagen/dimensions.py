@@ -211,7 +211,7 @@ def is_free_meal_eligible(
     student_id: np.ndarray, school_index: np.ndarray, s: SchoolArrays, seed: int
 ) -> np.ndarray:
     """Eligibility as a stateless function of the student id (shared by students and orders)."""
-    return unit_hash(student_id, seed, _SALT_ELIGIBLE) < s.free_share[school_index]
+    return np.asarray(unit_hash(student_id, seed, _SALT_ELIGIBLE) < s.free_share[school_index])
 
 
 def students(
@@ -261,7 +261,7 @@ def students(
 
 
 def _hash_code(ids: np.ndarray, seed: int, salt: int, n: int) -> np.ndarray:
-    return np.minimum(np.floor(unit_hash(ids, seed, salt) * n).astype(np.int64), n - 1)
+    return np.asarray(np.minimum(np.floor(unit_hash(ids, seed, salt) * n).astype(np.int64), n - 1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,7 +183,7 @@ def _order_times(slot: np.ndarray, meal_day: np.ndarray, u: np.ndarray) -> np.nd
     lead = np.minimum(5 - np.log1p(-u[1]) * 55, 240)
     minute = np.where(u[2] < 0.35, evening_before, _SLOT_MINUTE[slot] - lead)
     seconds = meal_day.astype(np.int64) * 86_400 - _IST_OFFSET_S
-    return seconds * 1_000_000 + np.floor(minute * 60_000_000).astype(np.int64)
+    return np.asarray(seconds * 1_000_000 + np.floor(minute * 60_000_000).astype(np.int64))
 
 
 def _order_block(ctx: _Context, spec: OrdersSpec, b: int) -> _Block:

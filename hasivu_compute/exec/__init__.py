@@ -1,1 +1,27 @@
-"""hasivu_compute.exec."""
+"""Execution on Arrow: run a fragment, merge partials, or run a whole plan in-process.
+
+No Ray here: the runtime ships :class:`~hasivu_compute.plan.physical.Fragment`
+values to shard actors and calls :func:`run_fragment` there and :func:`merge`
+on the driver.
+"""
+
+from __future__ import annotations
+
+from hasivu_compute.exec.execute import QueryPlans, execute, prepare, run_physical
+from hasivu_compute.exec.fragment import run_fragment, scan_fragment
+from hasivu_compute.exec.merge import merge
+from hasivu_compute.exec.operators import run_node
+from hasivu_compute.exec.reader import CatalogReader, FragmentReader
+
+__all__ = [
+    "CatalogReader",
+    "FragmentReader",
+    "QueryPlans",
+    "execute",
+    "merge",
+    "prepare",
+    "run_fragment",
+    "run_node",
+    "run_physical",
+    "scan_fragment",
+]

@@ -1,1 +1,97 @@
-"""hasivu_compute.plan."""
+"""Logical plans, binder, optimizer rules, physical fragments and explain.
+
+Build (``builder``), bind (``bind_plan``), optimize (``optimize``), cut into
+fragments (``plan_fragments``), print (``render`` / ``explain``). Execution lives
+in :mod:`hasivu_compute.exec`.
+"""
+
+from __future__ import annotations
+
+from hasivu_compute.plan.binder import TableInfo, bind_plan, output_schema, rebind_plan
+from hasivu_compute.plan.builder import (
+    LogicalPlanBuilder,
+    aggregate,
+    distinct,
+    filter_,
+    limit,
+    project,
+    scan,
+    sort,
+    sort_key,
+    union_all,
+)
+from hasivu_compute.plan.explain import explain
+from hasivu_compute.plan.nodes import (
+    Aggregate,
+    Distinct,
+    Exchange,
+    Filter,
+    FinalAggregate,
+    Limit,
+    MergeInput,
+    PartialAggregate,
+    Plan,
+    PlanNode,
+    Project,
+    PruningStats,
+    Scan,
+    ScanFile,
+    Sort,
+    SortKey,
+    Union,
+    scans,
+    transform_down,
+    transform_up,
+    walk,
+)
+from hasivu_compute.plan.optimizer import OptimizerContext, optimize
+from hasivu_compute.plan.physical import Fragment, PhysicalPlan, plan_fragments
+from hasivu_compute.plan.render import render
+from hasivu_compute.plan.source import CatalogSource, TableSource
+
+__all__ = [
+    "Aggregate",
+    "CatalogSource",
+    "Distinct",
+    "Exchange",
+    "Filter",
+    "FinalAggregate",
+    "Fragment",
+    "Limit",
+    "LogicalPlanBuilder",
+    "MergeInput",
+    "OptimizerContext",
+    "PartialAggregate",
+    "PhysicalPlan",
+    "Plan",
+    "PlanNode",
+    "Project",
+    "PruningStats",
+    "Scan",
+    "ScanFile",
+    "Sort",
+    "SortKey",
+    "TableInfo",
+    "TableSource",
+    "Union",
+    "aggregate",
+    "bind_plan",
+    "distinct",
+    "explain",
+    "filter_",
+    "limit",
+    "optimize",
+    "output_schema",
+    "plan_fragments",
+    "project",
+    "rebind_plan",
+    "render",
+    "scan",
+    "scans",
+    "sort",
+    "sort_key",
+    "transform_down",
+    "transform_up",
+    "union_all",
+    "walk",
+]

@@ -1,1 +1,88 @@
-"""hasivu_compute.sql."""
+"""SQL front end: sqlglot (DuckDB dialect) AST -> unbound logical plan.
+
+>>> from hasivu_compute.sql import to_plan
+>>> type(to_plan("SELECT school_id, count(*) AS n FROM orders GROUP BY 1")).__name__
+'Project'
+
+Supported: SELECT with expressions and aliases, ``*``, WHERE, GROUP BY (names,
+positions, expressions, ALL, ``()``), HAVING, ORDER BY (alias, position, expression,
+ALL; ASC/DESC, NULLS FIRST/LAST), LIMIT/OFFSET (LIMIT ALL), DISTINCT, CASE, IN,
+BETWEEN, LIKE/ILIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CAST, COALESCE/NULLIF/IF,
+arithmetic with DuckDB semantics (``/`` is floating-point, ``//`` integer division),
+date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
+DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on
+columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL],
+count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile.
+Anything else raises :class:`UnsupportedSQLError` with its line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import pyarrow as pa
+from sqlglot import exp
+
+from hasivu_compute._core.errors import ParseError, UnsupportedSQLError
+from hasivu_compute.plan.nodes import PlanNode
+from hasivu_compute.sql.lower_query import QueryLowering
+from hasivu_compute.sql.parsing import parse_sql
+
+__all__ = ["ParseError", "SchemaSource", "UnsupportedSQLError", "to_plan"]
+
+_QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
+
+#: What ``to_plan(schema=...)`` accepts: a mapping or a function from table name
+#: to its Arrow schema or column names (None / missing = unknown).
+SchemaSource = (
+    Mapping[str, "pa.Schema | Sequence[str]"] | Callable[[str], "pa.Schema | Sequence[str] | None"]
+)
+
+
+def to_plan(sql_text: str, *, schema: SchemaSource | None = None) -> PlanNode:
+    """Parse one SQL query and lower it to an unbound, name-based logical plan.
+
+    Args:
+        sql_text: one SELECT / WITH / UNION query (DuckDB dialect).
+        schema: optional table schemas. Without them the plan is still exact, but
+            what needs a table's column list is refused instead of guessed:
+            ``*`` next to other items, and names that may be either a SELECT alias
+            or an input column (DuckDB prefers the input column).
+
+    Raises:
+        ParseError: invalid SQL (``line``/``col`` of the offending token).
+        UnsupportedSQLError: valid SQL we do not support yet (``construct``, ``line``, ``col``).
+        BindError: a query that is invalid against its tables (unknown column, a
+            column neither grouped nor aggregated, ...).
+    """
+    tree, source = parse_sql(sql_text)
+    lowering = QueryLowering(source, _lookup(schema))
+    if not isinstance(tree, _QUERY_TYPES):
+        line, col = source.first_token()
+        construct = f"statement {tree.key.upper()} (only queries)"
+        raise UnsupportedSQLError(construct, line=line, col=col)
+    return lowering.query(tree, {}).plan
+
+
+def _lookup(
+    schema: SchemaSource | None,
+) -> Callable[[str], tuple[str, ...] | None]:
+    def names(value: object) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        if isinstance(value, pa.Schema):
+            return tuple(value.names)
+        return tuple(str(v) for v in value)  # type: ignore[attr-defined]
+
+    def lookup(table: str) -> tuple[str, ...] | None:
+        if schema is None:
+            return None
+        if isinstance(schema, Mapping):
+            found = schema.get(table)
+            if found is None:
+                folded = [k for k in schema if k.lower() == table.lower()]
+                found = schema[folded[0]] if len(folded) == 1 else None
+            return names(found)
+        return names(schema(table))
+
+    return lookup

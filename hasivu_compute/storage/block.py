@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import zstandard
 
 from hasivu_compute._core.errors import StorageError
 from hasivu_compute.storage.encodings.base import (
@@ -25,7 +24,13 @@ from hasivu_compute.storage.encodings.base import (
     concat_buffers,
     parse_node,
 )
-from hasivu_compute.storage.encodings.chooser import choose_binary, choose_numeric, compressor
+from hasivu_compute.storage.encodings.chooser import (
+    choose_binary,
+    choose_numeric,
+    compressor,
+    decompressor,
+)
+from hasivu_compute.storage.encodings.dictionary import decode_binary_dictionary
 from hasivu_compute.storage.encodings.registry import decode_binary, decode_numeric
 from hasivu_compute.storage.physical import (
     Physical,
@@ -54,13 +59,28 @@ def encode_block(
     validity = b"" if valid is None else np.packbits(valid, bitorder="little").tobytes()
     encoded = _encode_values(arr, phys, valid, level, allowed)
     raw = validity + concat_buffers(encoded.flat_buffers())
+    if phys.domain == "binary" and encoded.name == "plain":
+        level = text_level(level)
     packed = compressor(level).compress(raw) if _worth_compressing(raw, level) else raw
     compressed = len(packed) < len(raw)
     meta: Meta = {"v": len(validity), "r": len(raw), "z": compressed, "enc": encoded.meta()}
     return EncodedBlock(packed if compressed else raw, meta)
 
 
+TEXT_LEVEL_BOOST = 4
 PROBE_BYTES = 32 * 1024
+
+
+def text_level(level: int) -> int:
+    """The zstd level for plain (non-dictionary) string blocks.
+
+    Text gains ~10% from a deeper match search where numbers gain nothing;
+    the extra cost is paid once at write time (zstd decodes equally fast at
+    every level), so string blocks compress a few levels above the rest.
+    """
+    return min(22, max(level, 1) + TEXT_LEVEL_BOOST)
+
+
 MIN_PROBE_GAIN = 0.97
 
 
@@ -107,9 +127,9 @@ def decode_block(
     if not isinstance(raw_len, int) or not isinstance(vlen, int):
         raise StorageError("malformed block metadata")
     if meta["z"]:
-        payload = memoryview(zstandard.ZstdDecompressor().decompress(data, max_output_size=raw_len))
-    else:
-        payload = memoryview(data)
+        payload = memoryview(decompressor().decompress(data, max_output_size=raw_len))
+    else:  # copy: decoded arrays must not pin the caller's (possibly whole-file) read buffer
+        payload = memoryview(bytes(data))
     if len(payload) != raw_len:
         raise StorageError(f"block payload is {len(payload)} bytes, expected {raw_len}")
     node, end = parse_node(meta["enc"], payload, vlen)
@@ -121,11 +141,14 @@ def decode_block(
         return pa.nulls(n)
     if phys.domain == "binary":
         storage = storage_binary_type(arrow_type)
-        arr = decode_binary(node, storage)
+        if node.name == "dictionary" and storage != arrow_type:  # view type: take on views
+            arr, built = decode_binary_dictionary(node, storage, arrow_type), arrow_type
+        else:
+            arr, built = decode_binary(node, storage), storage
         arr = pa.Array.from_buffers(
-            storage, n, [validity, *arr.buffers()[1:]], null_count, arr.offset
+            built, n, [validity, *arr.buffers()[1:]], null_count, arr.offset
         )
-        return arr if storage == arrow_type else arr.cast(arrow_type)
+        return arr if built == arrow_type else arr.cast(arrow_type)
     if phys.domain == "bool":
         bits = np.packbits(decode_numeric("bool", node, np.dtype(np.bool_)), bitorder="little")
         return pa.Array.from_buffers(arrow_type, n, [validity, pa.py_buffer(bits)], null_count)

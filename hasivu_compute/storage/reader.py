@@ -31,7 +31,10 @@ from hasivu_compute.storage.index.bloom import BloomFilter, probe_hashes
 from hasivu_compute.storage.physical import Physical, physical_of
 from hasivu_compute.storage.stats import ColumnChunkStats
 
-COALESCE_GAP = 64 * 1024  # read through gaps this small rather than issue another request
+COALESCE_GAP = 64 * 1024
+INLINE_VALUES = (
+    1 << 18
+)  # smaller reads decode inline: thread hand-offs cost more than they save  # read through gaps this small rather than issue another request
 
 
 class RandomAccessSource(Protocol):
@@ -197,7 +200,8 @@ class SegmentReader:
             functools.partial(self._decode, c, fid, data)
             for (c, fid), data in zip(wanted, fetched, strict=True)
         ]
-        arrays = run_all(tasks)
+        small = sum(self._chunk_rows[c] for c in picked) * len(fids) < INLINE_VALUES
+        arrays = [t() for t in tasks] if small else run_all(tasks)
         columns = []
         for j, fid in enumerate(fids):
             parts = arrays[j :: len(fids)] if fids else []

@@ -9,7 +9,8 @@ layer writes segments with :func:`encode_segment` and reads them with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 
+INLINE_VALUES = 1 << 18
+
+
 @dataclass(frozen=True, slots=True)
 class WriteOptions:
     """How :func:`encode_segment` lays out and encodes a segment.
@@ -44,7 +48,7 @@ class WriteOptions:
         chunk_rows: rows per chunk (the unit of zone-map pruning).
         bloom_columns: field ids that get bloom filters; ``None`` = automatic
             (unsorted high-cardinality integer and short-string columns, each
-            bloom capped at a quarter of its block's bytes).
+            bloom capped at 15% of its block's bytes).
         bloom_fpp: target false-positive rate of the bloom filters (automatic
             blooms exceed it when capped).
         encodings: restrict the candidate encodings (tests); ``None`` = all.
@@ -181,39 +185,13 @@ def encode_segment(
         start, stop = bounds[c]
         return _encode_one(_column_chunk(table, i, start, stop), physicals[i], fids[i], options)
 
-    tasks = [lambda c=c, i=i: task(c, i) for c in range(len(bounds)) for i in range(len(fids))]
-    outs = run_all(tasks)
-    parts: list[bytes] = []
-    offset = 0
-    blocks: list[list[dict[str, Any]]] = []
-    for c in range(len(bounds)):
-        row: list[dict[str, Any]] = []
-        chunk_outs = outs[c * len(fids) : (c + 1) * len(fids)]
-        for out in chunk_outs:
-            data = out.block.data
-            row.append(
-                {
-                    "o": offset,
-                    "l": len(data),
-                    "h": checksum(data),
-                    **out.block.meta,
-                    "s": out.stats.to_json(),
-                }
-            )
-            parts.append(data)
-            offset += len(data)
-        for entry, out in zip(row, chunk_outs, strict=True):
-            if out.bloom is not None:
-                bits = out.bloom.to_bytes()
-                entry["bf"] = {
-                    "o": offset,
-                    "l": len(bits),
-                    "h": checksum(bits),
-                    **out.bloom.params(),
-                }
-                parts.append(bits)
-                offset += len(bits)
-        blocks.append(row)
+    tasks: list[Callable[[], _BlockOut]] = [
+        functools.partial(task, c, i) for c in range(len(bounds)) for i in range(len(fids))
+    ]
+    # Small tables encode inline: thread hand-offs cost more than they save.
+    outs = [t() for t in tasks] if n * len(fids) < INLINE_VALUES else run_all(tasks)
+    rows = [outs[c * len(fids) : (c + 1) * len(fids)] for c in range(len(bounds))]
+    parts, blocks = _lay_out(rows)
     schema = pa.schema(
         [pa.field(str(fid), f.type) for fid, f in zip(fids, table.schema, strict=True)]
     )
@@ -228,10 +206,38 @@ def encode_segment(
     parts.append(pack_footer(footer, options.zstd_level))
     data = b"".join(parts)
     merged = {
-        fid: merge_stats(outs[c * len(fids) + i].stats for c in range(len(bounds)))
-        if bounds
+        fid: merge_stats(row[i].stats for row in rows)
+        if rows
         else ColumnChunkStats(0, 0, None, None)
         for i, fid in enumerate(fids)
     }
-    info = SegmentInfo(n, len(bounds), len(data), fids, merged, checksum(data))
-    return data, info
+    return data, SegmentInfo(n, len(bounds), len(data), fids, merged, checksum(data))
+
+
+def _lay_out(rows: Sequence[Sequence[_BlockOut]]) -> tuple[list[bytes], list[list[dict[str, Any]]]]:
+    """Place blocks chunk by chunk (each chunk's blooms after its blocks, so a full-chunk read
+    is one contiguous range); return the byte parts and the footer's block entries."""
+    parts: list[bytes] = []
+    offset = 0
+    blocks: list[list[dict[str, Any]]] = []
+    for chunk_outs in rows:
+        row: list[dict[str, Any]] = []
+        for out in chunk_outs:
+            data = out.block.data
+            entry = {"o": offset, "l": len(data), "h": checksum(data), **out.block.meta}
+            row.append({**entry, "s": out.stats.to_json()})
+            parts.append(data)
+            offset += len(data)
+        for entry, out in zip(row, chunk_outs, strict=True):
+            if out.bloom is not None:
+                bits = out.bloom.to_bytes()
+                entry["bf"] = {
+                    "o": offset,
+                    "l": len(bits),
+                    "h": checksum(bits),
+                    **out.bloom.params(),
+                }
+                parts.append(bits)
+                offset += len(bits)
+        blocks.append(row)
+    return parts, blocks

@@ -185,6 +185,8 @@ def _check_snapshot(snap: Snapshot) -> list[str]:
     for f in snap.data_files:
         if len(f.partition) != len(snap.spec.fields):
             problems.append(f"version {snap.version}: {f.path} has a malformed partition")
+        if f.schema_id > snap.schema.schema_id or max(f.field_ids, default=0) > snap.last_column_id:
+            problems.append(f"version {snap.version}: {f.path} is from a future schema")
     return problems
 
 

@@ -20,11 +20,19 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import xxhash
 
-from hasivu_compute._core.errors import ChecksumError, SnapshotNotFoundError, TableNotFoundError
+from hasivu_compute._core.errors import (
+    ChecksumError,
+    FileExistsConflict,
+    SnapshotNotFoundError,
+    StorageError,
+    TableNotFoundError,
+)
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.table.metadata import Snapshot, Tombstone
 
@@ -33,6 +41,7 @@ FORMAT_VERSION = 1
 METADATA_DIR = "metadata"
 DATA_DIR = "data"
 HINT_PATH = f"{METADATA_DIR}/version-hint.txt"
+CACHED_SNAPSHOTS = 8
 _VERSION_RE = re.compile(r"^v(\d{8,})\.json$")
 _PREFIX = b'{"checksum":"'
 _MIDDLE = b'","manifest":'
@@ -93,7 +102,10 @@ class ManifestStore:
     def __init__(self, io: FileIO, table_name: str) -> None:
         self.io = io
         self.table_name = table_name
-        self._cache: dict[int, Snapshot] = {}
+        # Snapshots are immutable, so caching is safe; bounded, because a long-lived
+        # committer would otherwise keep every version's file list in memory.
+        self._cache: OrderedDict[int, Snapshot] = OrderedDict()
+        self._lock = threading.Lock()
 
     def versions(self) -> list[int]:
         """Every version with a manifest file (expired ones included), ascending."""
@@ -121,6 +133,26 @@ class ManifestStore:
             raise TableNotFoundError(f"table {self.table_name!r} does not exist")
         return versions[-1]
 
+    def _holds(self, path: str, data: bytes) -> bool:
+        try:
+            return self.io.read_bytes(path) == data
+        except (StorageError, OSError):
+            return False
+
+    def _cached(self, version: int) -> Snapshot | None:
+        with self._lock:
+            found = self._cache.get(version)
+            if found is not None:
+                self._cache.move_to_end(version)
+            return found
+
+    def _remember(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._cache[snapshot.version] = snapshot
+            self._cache.move_to_end(snapshot.version)
+            while len(self._cache) > CACHED_SNAPSHOTS:
+                self._cache.popitem(last=False)
+
     def _read_hint(self) -> int | None:
         try:
             return int(self.io.read_bytes(HINT_PATH).decode("ascii"))
@@ -139,7 +171,7 @@ class ManifestStore:
         Snapshots are immutable, so they are cached; ``use_cache=False`` re-reads the
         bytes (verification must look at storage, not at memory).
         """
-        cached = self._cache.get(version) if use_cache else None
+        cached = self._cached(version) if use_cache else None
         if cached is not None:
             return cached
         path = version_path(version)
@@ -153,7 +185,7 @@ class ManifestStore:
         if entry.version != version:
             raise ChecksumError(f"manifest claims version {entry.version}", path=path)
         if isinstance(entry, Snapshot):
-            self._cache[version] = entry
+            self._remember(entry)
         return entry
 
     def load(self, version: int) -> Snapshot:
@@ -175,12 +207,25 @@ class ManifestStore:
         return [v for v in self.versions() if isinstance(self.load_entry(v), Snapshot)]
 
     def publish(self, snapshot: Snapshot) -> None:
-        """Publish a new version; :class:`FileExistsConflict` if the version is taken."""
-        self.io.put_if_absent(version_path(snapshot.version), encode_manifest(snapshot))
-        self._cache[snapshot.version] = snapshot
+        """Publish a new version; :class:`FileExistsConflict` if another committer took it.
+
+        A put whose reply was lost (the client retried and got "exists", or gave up
+        with an error) is resolved by reading the version back: if it holds exactly
+        our bytes, the publish did happen and is reported as a success, so a commit
+        is never applied twice nor reported failed when it landed.
+        """
+        path = version_path(snapshot.version)
+        data = encode_manifest(snapshot)
+        try:
+            self.io.put_if_absent(path, data)
+        except (FileExistsConflict, StorageError, OSError):
+            if not self._holds(path, data):
+                raise
+        self._remember(snapshot)
         self._write_hint(snapshot.version)
 
     def expire(self, tombstone: Tombstone) -> None:
         """Replace a version's manifest by a tombstone (atomically; the name stays taken)."""
         self.io.write_bytes(version_path(tombstone.version), encode_manifest(tombstone))
-        self._cache.pop(tombstone.version, None)
+        with self._lock:
+            self._cache.pop(tombstone.version, None)

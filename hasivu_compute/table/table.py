@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
-from hasivu_compute._core.errors import InvalidDataError
+from hasivu_compute._core.errors import CommitConflictError, InvalidDataError, StorageError
 from hasivu_compute.schema.schema import TableSchema
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import SegmentReader, WriteOptions
@@ -149,6 +149,8 @@ class Table:
         files = tuple(files)
         rows = sum(f.num_rows for f in files)
         base = self.snapshot()
+        if not files and producer_id is None:
+            return CommitResult(base.version, 0)  # nothing to record: no empty versions
         updates: list[Update] = [AddDataFiles(files)]
         # Files written under another schema than the table's current one never commit.
         schema_ids = {f.schema_id for f in files} or {base.schema.schema_id}
@@ -186,9 +188,11 @@ class Table:
         files = self.write_data_files(data, base=base)
         try:
             result = self.commit_append(files, producer_id, sequence)
-        except BaseException:
-            self._discard(files)
+        except CommitConflictError:
+            self._discard(files)  # certainly not committed
             raise
+        # Any other failure may have happened after the manifest was published (e.g. a
+        # lost reply from S3): the files stay; if unreferenced, vacuum removes them later.
         if result.duplicate:
             self._discard(files)
         return result
@@ -221,8 +225,20 @@ class Table:
     # --- reading ------------------------------------------------------------------
 
     def open_segment(self, f: DataFile) -> SegmentReader:
-        """A reader over one data file (every byte it uses is checksum-verified)."""
-        return SegmentReader(self.io.open_input(f.path), f.path)
+        """A reader over one data file (every byte it uses is checksum-verified).
+
+        Raises:
+            StorageError: the file is missing (vacuumed under an expired snapshot, or lost).
+            ChecksumError: the file is damaged.
+        """
+        try:
+            source = self.io.open_input(f.path)
+        except FileNotFoundError as exc:
+            raise StorageError(
+                f"data file {f.path!r} of table {self.name!r} is missing (expired and vacuumed, "
+                "or lost); run verify() on the table"
+            ) from exc
+        return SegmentReader(source, f.path)
 
     def read_file(
         self,

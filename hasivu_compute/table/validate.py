@@ -60,12 +60,20 @@ def _as_table(data: BatchLike) -> pa.Table:
         return data
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
+    if type(data).__module__.startswith("pandas") and hasattr(data, "columns"):
+        try:
+            return pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+            raise SchemaMismatchError(f"DataFrame cannot be converted to Arrow: {exc}") from exc
     if isinstance(data, Mapping):
         try:
             return pa.table(dict(data))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
             raise SchemaMismatchError(f"batch cannot be converted to Arrow: {exc}") from exc
-    raise SchemaMismatchError(f"expected a pyarrow Table or RecordBatch, got {type(data).__name__}")
+    raise SchemaMismatchError(
+        f"expected a pyarrow Table, RecordBatch, pandas DataFrame or dict of columns, "
+        f"got {type(data).__name__}"
+    )
 
 
 def _is_text(t: pa.DataType) -> bool:
@@ -101,7 +109,17 @@ def _conversion(src: pa.DataType, dst: pa.DataType) -> str | None:
         or pa.types.is_boolean(dst)
     ):
         return "parse"
+    if pa.types.is_nested(src) and pa.types.is_nested(dst) and _casts_type(src, dst):
+        return "value"  # e.g. list<string_view> -> list<string>
     return None
+
+
+def _casts_type(src: pa.DataType, dst: pa.DataType) -> bool:
+    try:
+        pc.cast(pa.nulls(0, src), dst, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
+    return True
 
 
 def _convert(arr: pa.Array, f: Field) -> pa.Array:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from hasivu_compute.table.metadata import DataFile, Snapshot
 DEFAULT_SEGMENT_ROWS = 1 << 20
 SEGMENT_SUFFIX = ".hseg"
 _MAX_CODE = 1 << 62
+_WRITE_THREADS = 4
 
 
 def split_by_partition(
@@ -82,45 +84,57 @@ def write_data_files(
     options: WriteOptions | None = None,
     segment_rows: int = DEFAULT_SEGMENT_ROWS,
 ) -> list[DataFile]:
-    """Encode and write validated ``data`` (columns of ``snapshot.schema``) as segments."""
-    files: list[DataFile] = []
-    try:
-        _write_all(io, snapshot, data, options or WriteOptions(), segment_rows, files)
-    except BaseException:
-        # Nothing of a failed batch may stay behind (best effort; vacuum gets the rest).
-        for f in files:
-            with contextlib.suppress(Exception):
-                io.delete(f.path)
-        raise
-    return files
+    """Encode and write validated ``data`` (columns of ``snapshot.schema``) as segments.
+
+    Segments are encoded and written on a few threads (encoders and fsyncs release
+    the GIL); the result keeps partition order. If anything fails, the segments
+    already written are deleted before the error propagates.
+    """
+    opts = options or WriteOptions()
+    with ThreadPoolExecutor(max_workers=_WRITE_THREADS) as pool:
+        pending: list[Future[DataFile]] = []
+        try:
+            for partition, rows in split_by_partition(data, snapshot):
+                for start in range(0, rows.num_rows, segment_rows):
+                    part = rows.slice(start, segment_rows)
+                    pending.append(pool.submit(_write_one, io, snapshot, partition, part, opts))
+            return [done.result() for done in pending]
+        except BaseException:
+            for done in pending:
+                done.cancel()
+            wait(pending)
+            _delete_written(io, pending)
+            raise
 
 
-def _write_all(
+def _write_one(
     io: FileIO,
     snapshot: Snapshot,
-    data: pa.Table,
+    partition: tuple[object, ...],
+    rows: pa.Table,
     opts: WriteOptions,
-    segment_rows: int,
-    files: list[DataFile],
-) -> None:
-    field_ids = snapshot.schema.field_ids
-    for partition, rows in split_by_partition(data, snapshot):
-        folder = snapshot.spec.path(partition)
-        prefix = f"{DATA_DIR}/{folder}" if folder else DATA_DIR
-        for start in range(0, rows.num_rows, segment_rows):
-            part = rows.slice(start, segment_rows)
-            payload, info = encode_segment(part, field_ids, opts)
-            path = f"{prefix}/{uuid.uuid4().hex}{SEGMENT_SUFFIX}"
-            io.write_bytes(path, payload)
-            files.append(
-                DataFile(
-                    path=path,
-                    partition=partition,
-                    num_rows=info.num_rows,
-                    size_bytes=info.size_bytes,
-                    field_ids=tuple(info.field_ids),
-                    stats=dict(info.stats),
-                    checksum=info.checksum,
-                    schema_id=snapshot.schema.schema_id,
-                )
-            )
+) -> DataFile:
+    payload, info = encode_segment(rows, snapshot.schema.field_ids, opts)
+    folder = snapshot.spec.path(partition)
+    prefix = f"{DATA_DIR}/{folder}" if folder else DATA_DIR
+    path = f"{prefix}/{uuid.uuid4().hex}{SEGMENT_SUFFIX}"
+    io.write_bytes(path, payload)
+    return DataFile(
+        path=path,
+        partition=partition,
+        num_rows=info.num_rows,
+        size_bytes=info.size_bytes,
+        field_ids=tuple(info.field_ids),
+        stats=dict(info.stats),
+        checksum=info.checksum,
+        schema_id=snapshot.schema.schema_id,
+    )
+
+
+def _delete_written(io: FileIO, pending: list[Future[DataFile]]) -> None:
+    # Nothing of a failed batch may stay behind (best effort; vacuum gets the rest).
+    for done in pending:
+        if done.cancelled() or done.exception() is not None:
+            continue
+        with contextlib.suppress(Exception):
+            io.delete(done.result().path)

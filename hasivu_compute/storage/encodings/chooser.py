@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import zstandard
 
 from hasivu_compute.storage.encodings.base import Encoded, NDArray, concat_buffers
+from hasivu_compute.storage.encodings.bitpack import encode_bitpack
 from hasivu_compute.storage.encodings.registry import BINARY_CODECS, NUMERIC_CODECS, Children
 
 SAMPLE_SLICES = 4
@@ -36,6 +38,14 @@ def compressor(level: int) -> zstandard.ZstdCompressor:
     return comp
 
 
+def decompressor() -> zstandard.ZstdDecompressor:
+    """A per-thread zstd decompressor (reused: creating one per block costs more than small blocks)."""
+    found: zstandard.ZstdDecompressor | None = getattr(_local, "decompressor", None)
+    if found is None:
+        found = _local.decompressor = zstandard.ZstdDecompressor()
+    return found
+
+
 def compressed_size(encoded: Encoded, level: int) -> int:
     """Bytes of ``encoded`` after zstd at ``level`` (what the block would cost)."""
     raw = concat_buffers(encoded.flat_buffers())
@@ -52,6 +62,7 @@ def sample_slices(n: int) -> list[tuple[int, int]]:
 
 
 PACKED = ("bitpack", "for")
+SMALL_CHILD = 512  # nested sequences this short are bit-packed without trials
 
 
 # Never smaller than byte-aligned frame of reference, so automatic choice skips it.
@@ -66,17 +77,40 @@ def _candidates(names: Sequence[str], allowed: Sequence[str] | None, domain: str
 
 
 # Decode-cost weights: a candidate must beat a cheaper-to-decode one by this factor.
-DECODE_WEIGHT = {"delta": 1.08, "scaled": 1.02}
+DECODE_WEIGHT = {"delta": 1.03, "scaled": 1.02}
 
 
 def children(level: int, allowed: Sequence[str] | None) -> Children:
     """Child encoders for nested sequences at ``level``."""
     return Children(
         any_int=lambda ints: choose_numeric(ints, "int", level, allowed),
-        packed=lambda ints: choose_numeric(ints, "int", level, PACKED),
+        packed=lambda ints: (
+            encode_bitpack(ints)
+            if len(ints) <= SMALL_CHILD
+            else choose_numeric(ints, "int", level, PACKED)
+        ),
         # a dictionary's values are distinct: no dictionary inside a dictionary
         any_float=lambda floats: choose_numeric(floats, "float", level, allowed, ("dictionary",)),
     )
+
+
+def _dictionary_factor(
+    encoded: Encoded, total: int, full_distinct: Callable[[], int]
+) -> float | None:
+    """Correct a dictionary's sample score for the whole block (``None``: reject it).
+
+    A sample shows fewer distinct values than its block, so a dictionary looks
+    cheaper on it: its index width grows with the distinct count. Blocks with
+    more than 1/8 distinct values never profit from a dictionary; otherwise the
+    score is scaled by the index width the block would need.
+    """
+    seen = encoded.children[0].n
+    if encoded.n == total or seen * 16 <= encoded.n:
+        return 1.0
+    distinct = full_distinct()
+    if distinct * 8 > total:
+        return None
+    return max(1, (distinct - 1).bit_length()) / max(1, (seen - 1).bit_length())
 
 
 def _pick(
@@ -84,14 +118,26 @@ def _pick(
     encode: Callable[[str, bool], Encoded | None],
     whole: bool,
     level: int,
+    total: int,
+    full_distinct: Callable[[], int],
 ) -> Encoded:
-    """Score each candidate on the sample, then encode the full block with the best that applies."""
+    """Score each candidate on the sample, then encode the full block with the best that applies.
+
+    Scores are compressed bytes weighted by decode cost (dictionaries also by
+    their index width on the whole block, via ``full_distinct``).
+    """
     scored: list[tuple[float, int, str, Encoded]] = []
     for rank, name in enumerate(names):
         encoded = encode(name, True)
-        if encoded is not None:
-            score = compressed_size(encoded, level) * DECODE_WEIGHT.get(name, 1.0)
-            scored.append((score, rank, name, encoded))
+        if encoded is None:
+            continue
+        weight = DECODE_WEIGHT.get(name, 1.0)
+        if name == "dictionary" and not whole:
+            factor = _dictionary_factor(encoded, total, full_distinct)
+            if factor is None:
+                continue
+            weight *= factor
+        scored.append((compressed_size(encoded, level) * weight, rank, name, encoded))
     scored.sort(key=lambda item: (item[0], item[1]))
     for _score, _rank, name, encoded in scored:
         if whole:
@@ -127,7 +173,11 @@ def choose_numeric(
         return codecs[name].encode(sample if on_sample else values, kids)
 
     names = [n for n in _candidates(list(codecs), allowed, domain) if n not in exclude]
-    return _pick(names or ["plain"], encode, whole, level)
+
+    def distinct() -> int:
+        return int(pc.count_distinct(pa.array(values)).as_py())
+
+    return _pick(names or ["plain"], encode, whole, level, len(values), distinct)
 
 
 def choose_binary(arr: pa.Array, level: int, allowed: Sequence[str] | None) -> Encoded:
@@ -140,4 +190,8 @@ def choose_binary(arr: pa.Array, level: int, allowed: Sequence[str] | None) -> E
     def encode(name: str, on_sample: bool) -> Encoded | None:
         return BINARY_CODECS[name].encode(sample if on_sample else arr, kids)
 
-    return _pick(_candidates(list(BINARY_CODECS), allowed), encode, whole, level)
+    def distinct() -> int:
+        return int(pc.count_distinct(arr).as_py())
+
+    names = _candidates(list(BINARY_CODECS), allowed)
+    return _pick(names, encode, whole, level, len(arr), distinct)

@@ -93,8 +93,20 @@ def encode_binary_dictionary(arr: pa.Array, pack: Packer = encode_bitpack) -> En
     return Encoded("dictionary", n, {}, (), (encode_binary_plain(dictionary), pack(indices)))
 
 
-def decode_binary_dictionary(node: Node, arrow_type: pa.DataType) -> pa.Array:
-    """Inverse of :func:`encode_binary_dictionary` (one Arrow ``take`` over the dictionary)."""
+def decode_binary_dictionary(
+    node: Node, arrow_type: pa.DataType, output_type: pa.DataType | None = None
+) -> pa.Array:
+    """Inverse of :func:`encode_binary_dictionary` (one Arrow ``take`` over the dictionary).
+
+    With ``output_type`` (a view type) the small dictionary is cast first, so the
+    take copies 16-byte views instead of materialising and re-casting every string.
+    """
     dictionary = decode_binary_plain(node.children[0], arrow_type)
     indices = decode_for_any(node.children[1], np.dtype(np.int32))
-    return dictionary.take(pa.array(indices))
+    if output_type is None or output_type == arrow_type:
+        return dictionary.take(pa.array(indices))
+    views = dictionary.cast(output_type)  # offset 0; data buffers shared by every copy of a view
+    table = np.frombuffer(views.buffers()[1], dtype=np.uint8).reshape(-1, 16)[: len(views)]
+    gathered = table[indices]
+    buffers = [None, pa.py_buffer(gathered), *views.buffers()[2:]]
+    return pa.Array.from_buffers(output_type, len(indices), buffers)

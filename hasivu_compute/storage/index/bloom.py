@@ -34,7 +34,7 @@ from hasivu_compute.storage.physical import (
 AUTO_MIN_DISTINCT_RATIO = 0.05  # matches Settings.bloom_min_distinct_ratio
 AUTO_MIN_ROWS = 1024
 AUTO_SAMPLE_ROWS = 4096
-AUTO_BUDGET = 0.25  # automatic blooms take at most this share of the block's stored bytes
+AUTO_BUDGET = 0.15  # automatic blooms take at most this share of the block's stored bytes
 AUTO_MAX_KEY_BYTES = 24  # mean string length above which a column counts as free text
 MAX_HASHES = 12
 

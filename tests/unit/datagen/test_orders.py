@@ -200,3 +200,12 @@ def test_payments_follow_orders() -> None:
 def test_bad_arguments_raise_config_error(call: object) -> None:
     with pytest.raises(ConfigError):
         call()  # type: ignore[operator]
+
+
+def test_hundred_million_rows_stream_lazily() -> None:
+    stream = iter_orders(100_000_000, batch_rows=1_000, seed=0)
+    first = next(stream)
+    assert first.num_rows == 1_000
+    assert first.column("order_id").to_pylist() == list(range(1, 1_001))
+    second = next(stream)
+    assert second.column("order_id")[0].as_py() == 1_001

@@ -16,7 +16,7 @@ from hasivu_compute.storage.index.xxh64 import xxh64_binary, xxh64_u64
 from hasivu_compute.storage.segment import SegmentReader, WriteOptions, encode_segment
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=50), st.integers(0, 2**32))
 def test_vectorised_xxh64_of_ints_matches_xxhash(values: list[int], seed: int) -> None:
     arr = np.array(values, dtype=np.int64)
@@ -24,7 +24,7 @@ def test_vectorised_xxh64_of_ints_matches_xxhash(values: list[int], seed: int) -
     assert [int(h) for h in got] == [xxhash.xxh64_intdigest(v.tobytes(), seed) for v in arr]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(st.lists(st.binary(max_size=150), max_size=40), st.integers(0, 2**32))
 def test_vectorised_xxh64_of_strings_matches_xxhash(values: list[bytes], seed: int) -> None:
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
@@ -95,3 +95,22 @@ def test_no_bloom_means_true_and_auto_skips_low_cardinality() -> None:
     assert not reader.chunk_stats(0, 1).has_bloom, "two distinct values need no bloom"
     assert not reader.chunk_stats(0, 2).has_bloom, "a sorted block is pruned by its zone map"
     assert reader.might_contain(0, 1, ["anything"])
+
+
+def test_automatic_bloom_on_keys_is_capped_and_never_forgets() -> None:
+    rng = np.random.default_rng(5)
+    n = 20_000
+    keys = rng.integers(0, 2**40, n)
+    text = pa.array([f"a fairly long free-text comment number {i}" for i in range(n)])
+    table = pa.table({"key": pa.array(keys), "text": text})
+    reader = _segment(table, [1, 2])
+    stats = reader.chunk_stats(0, 1)
+    assert stats.has_bloom, "an unsorted high-cardinality integer column is a lookup key"
+    assert not reader.chunk_stats(0, 2).has_bloom, "long free text gets no automatic bloom"
+    block = reader._blocks[0][0]
+    assert block.bloom is not None
+    assert block.bloom.length <= 0.15 * block.region.length + 8
+    assert reader.might_contain(0, 1, keys[:500].tolist())
+    assert all(reader.might_contain(0, 1, [int(k)]) for k in keys[::997])
+    absent = rng.integers(2**41, 2**42, 300)
+    assert sum(reader.might_contain(0, 1, [int(a)]) for a in absent) < 150, "a capped bloom still prunes"

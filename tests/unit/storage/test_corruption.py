@@ -45,7 +45,7 @@ def _block_of(reader: SegmentReader, offset: int) -> tuple[int, int, str] | None
     return None
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(offset=st.integers(0, len(DATA) - 1), bit=st.integers(0, 7))
 def test_flipped_byte_is_detected_and_the_rest_stays_readable(offset: int, bit: int) -> None:
     damaged = bytearray(DATA)
@@ -75,7 +75,7 @@ def test_flipped_byte_is_detected_and_the_rest_stays_readable(offset: int, bit: 
     assert reader.read(FIDS, chunks=rest).equals(_open(DATA).read(FIDS, chunks=rest))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(keep=st.integers(0, len(DATA) - 1))
 def test_truncated_segment_is_refused(keep: int) -> None:
     with pytest.raises(ChecksumError) as info:

@@ -230,3 +230,47 @@ def test_read_subset_of_columns_and_chunks() -> None:
     assert (stats.min, stats.max, stats.row_count) == (600, 899, 300)
     assert info.stats[5].min == 0 and info.stats[5].max == n - 1
     assert info.stats[9].row_count == n
+
+
+def test_scaled_choice_falls_back_when_data_outside_the_sample_breaks_it() -> None:
+    values = np.round(RNG.integers(0, 10**6, 50_000) / 100, 2)
+    values[25_000 + 3000] = 1.0 / 3.0  # between the sampled slices
+    out, reader = roundtrip(pa.table({"p": pa.array(values)}))
+    assert_same(pa.array(values), out.column(0))
+    assert not reader.encoding(0, 10).startswith("scaled")
+
+
+class _RecordingSource:
+    """A random-access source that records which byte ranges were read."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = pa.BufferReader(data)
+        self.reads: list[tuple[int, int]] = []
+
+    def size(self) -> int:
+        return int(self._inner.size())
+
+    def read_at(self, nbytes: int, offset: int) -> pa.Buffer:
+        self.reads.append((offset, offset + nbytes))
+        return self._inner.read_at(nbytes, offset)
+
+
+def test_reader_fetches_only_requested_blocks() -> None:
+    n = 300_000
+    table = pa.table(
+        {
+            "a": pa.array(RNG.integers(0, 2**40, n)),
+            "b": pa.array(RNG.standard_normal(n)),
+            "c": pa.array(RNG.integers(0, 2**40, n)),
+        }
+    )
+    data, _ = encode_segment(table, [1, 2, 3], WriteOptions(chunk_rows=100_000, bloom_columns=frozenset()))
+    source = _RecordingSource(data)
+    reader = SegmentReader(source, "seg")
+    source.reads.clear()
+    out = reader.read([2], chunks=[1])
+    assert out.column(0).to_pylist() == table.column(1).slice(100_000, 100_000).to_pylist()
+    wanted = reader._blocks[1][1].region
+    fetched = sum(end - start for start, end in source.reads)
+    assert fetched == wanted.length, "only the one requested block may be fetched"
+    assert source.reads == [(wanted.offset, wanted.offset + wanted.length)]

@@ -62,7 +62,7 @@ def test_malformed_stats_json() -> None:
 
 
 @pytest.mark.parametrize("arrow_type", SUPPORTED_TYPES, ids=str)
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_zone_map_bounds_every_value(arrow_type: pa.DataType, data: st.DataObject) -> None:
     arr = data.draw(arrays(arrow_type, max_size=60))

@@ -5,7 +5,7 @@ Usage: python _table_worker.py ROOT MODE ARG
                    child that appends one batch as producer "crash" with sequence SEQ
                    (prints "started PID", "done PID" from the child; reaps it on the
                    next stdin line and prints "exit PID STATUS")
-  ROOT race NAME   wait for "go" on stdin, then append 15 batches as producer NAME
+  ROOT race NAME   wait for "go" on stdin, then append 10 batches as producer NAME
 
 Forking from a zygote that has done nothing but import keeps 40 crash runs fast on a
 busy machine (no interpreter start-up per run) and is safe: no thread exists yet.
@@ -58,7 +58,7 @@ def main(argv: list[str]) -> None:
         return
     print("ready", flush=True)
     sys.stdin.readline()
-    for seq in range(1, 16):
+    for seq in range(1, 11):
         try:
             result = table.append(_batch(200, seq), producer_id=arg, sequence=seq)
             print(f"ok {seq} {result.version} {result.rows}", flush=True)

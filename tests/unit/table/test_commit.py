@@ -189,3 +189,39 @@ def test_threads_committing_at_once_all_land_contiguously(tmp_path: Path) -> Non
     assert latest.producers == {f"w{w}": 9 for w in range(4)}
     for v in range(2, 42):
         assert store.load(v).parent == v - 1
+
+
+@pytest.mark.parametrize("reply", ["exists", "error"])
+def test_lost_reply_after_a_landed_publish_is_a_success(
+    store: ManifestStore, monkeypatch: pytest.MonkeyPatch, reply: str
+) -> None:
+    from hasivu_compute._core.errors import FileExistsConflict, StorageError
+
+    real = type(store.io).put_if_absent
+
+    def lands_then_fails(self: FileIO, path: str, data: bytes) -> None:
+        real(self, path, data)  # the write lands...
+        # ...but the reply is lost: a client retry sees "exists", or the call times out.
+        raise FileExistsConflict("retry saw it") if reply == "exists" else StorageError("timeout")
+
+    monkeypatch.setattr(type(store.io), "put_if_absent", lands_then_fails)
+    snap = commit(store, [AddDataFiles((fake_file("data/a.hseg"),))], [])
+    monkeypatch.undo()
+    assert snap.version == 2
+    assert store.versions() == [1, 2], "applied exactly once"
+    assert ManifestStore(store.io, "t").latest() == snap
+
+
+def test_publish_failure_that_did_not_land_is_raised(
+    store: ManifestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hasivu_compute._core.errors import StorageError
+
+    def fails(self: FileIO, path: str, data: bytes) -> None:
+        raise StorageError("network down")
+
+    monkeypatch.setattr(type(store.io), "put_if_absent", fails)
+    with pytest.raises(StorageError, match="network down"):
+        commit(store, [AddDataFiles((fake_file("data/a.hseg"),))], [])
+    monkeypatch.undo()
+    assert store.versions() == [1]

@@ -11,6 +11,7 @@ from hasivu_compute._core.errors import (
     CommitConflictError,
     FileExistsConflict,
     SnapshotNotFoundError,
+    StorageError,
 )
 from hasivu_compute.table.manifest import ManifestStore, version_path
 
@@ -107,6 +108,8 @@ def test_verify_reports_missing_and_corrupted_files(orders) -> None:
     flip_byte(path, lambda n: n // 2, 0xFF)
     report = orders.verify()
     assert not report.ok
+    with pytest.raises(StorageError, match="missing"):
+        orders.read()
     text = " ".join(report.problems)
     assert files[0].path in text and "missing" in text
     assert files[1].path in text and "checksum" in text

@@ -8,6 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hasivu_compute._core.errors import (
     ChecksumError,
@@ -16,6 +18,7 @@ from hasivu_compute._core.errors import (
     TableNotFoundError,
 )
 from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.storage.stats import ColumnChunkStats
 from hasivu_compute.table.manifest import (
     HINT_PATH,
     ManifestStore,
@@ -77,8 +80,9 @@ def test_store_publish_load_latest(tmp_path: Path) -> None:
         store.latest()
     first = first_snapshot()
     store.publish(first)
+    store.publish(first)  # the very same bytes: a retried publish, idempotent
     with pytest.raises(FileExistsConflict):
-        store.publish(first)
+        store.publish(dataclasses.replace(first, timestamp_ms=first.timestamp_ms + 1))
     second = sample()
     store.publish(second)
     fresh = ManifestStore(FileIO.from_uri(str(tmp_path)), "t")
@@ -133,3 +137,39 @@ def test_version_hint_is_only_a_shortcut(tmp_path: Path) -> None:
         assert ManifestStore(io, "t").latest_version() == 2, stale
     io.delete(HINT_PATH)
     assert ManifestStore(io, "t").latest_version() == 2
+
+
+def test_snapshot_cache_is_bounded(tmp_path: Path) -> None:
+    from hasivu_compute.table.manifest import CACHED_SNAPSHOTS
+
+    store = ManifestStore(FileIO.from_uri(str(tmp_path)), "t")
+    snap = first_snapshot()
+    for v in range(1, CACHED_SNAPSHOTS * 2 + 1):
+        store.publish(dataclasses.replace(snap, version=v, parent=v - 1 or None))
+    assert len(store._cache) == CACHED_SNAPSHOTS
+    assert store.load(1).version == 1, "an evicted version is read again from storage"
+    assert max(store._cache) == CACHED_SNAPSHOTS * 2
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=10),
+    st.binary(max_size=10),
+    st.dates(),
+    st.datetimes(timezones=st.just(UTC)),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lo=scalars, hi=scalars, part=st.lists(scalars, max_size=3), nulls=st.integers(0, 5))
+def test_manifest_roundtrip_property(lo, hi, part, nulls) -> None:
+    f = dataclasses.replace(
+        fake_file("data/x.hseg", partition=tuple(part)),
+        stats={7: ColumnChunkStats(10, nulls, lo, hi, has_nan=nulls == 3)},
+    )
+    snap = dataclasses.replace(first_snapshot(), data_files=(f,), producers={"p": nulls})
+    assert decode_manifest(encode_manifest(snap), "x") == snap

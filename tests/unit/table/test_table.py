@@ -8,6 +8,7 @@ import pytest
 
 from hasivu_compute._core.errors import (
     BindError,
+    CommitConflictError,
     ConfigError,
     InvalidDataError,
     SchemaMismatchError,
@@ -204,3 +205,66 @@ def test_view_typed_schema_and_data_are_stored_as_plain_strings(catalog: Catalog
     assert out.column("s").type == pa.string()
     assert out.column("s").to_pylist() == ["x", "y", "x"]
     assert out.column("b").to_pylist() == [b"1", b"2", b"3"]
+
+
+def test_empty_append_without_producer_makes_no_version(orders) -> None:
+    result = orders.append(make_orders(0))
+    assert (result.version, result.rows) == (1, 0)
+    assert orders.versions() == [1]
+
+
+@pytest.mark.parametrize("fail_at", [1, 3, 6])
+def test_failing_nth_write_leaves_table_and_folder_unchanged(
+    orders, monkeypatch, fail_at: int
+) -> None:
+    orders.append(make_orders(100))
+    before = orders.snapshot()
+    files_before = orders.io.list()
+    real = type(orders.io).write_bytes
+    calls = {"n": 0}
+
+    def flaky(self, path: str, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise OSError(f"injected failure on write {fail_at}")
+        real(self, path, data)
+
+    monkeypatch.setattr(type(orders.io), "write_bytes", flaky)
+    with pytest.raises(OSError, match="injected failure"):
+        orders.append(make_orders(500, start=1000, seed=9), producer_id="p", sequence=1)
+    monkeypatch.undo()
+    assert orders.snapshot() == before
+    assert orders.io.list() == files_before, "written segments of the failed batch are removed"
+    retry = orders.append(make_orders(500, start=1000, seed=9), producer_id="p", sequence=1)
+    assert retry.rows == 500
+
+
+def test_conflicting_append_removes_its_segments(orders, monkeypatch) -> None:
+    real = orders.commit_append
+
+    def schema_changes_first(*args: object, **kwargs: object) -> object:
+        orders.add_column("note", pa.string())  # a concurrent schema change
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(orders, "commit_append", schema_changes_first)
+    with pytest.raises(CommitConflictError, match="schema changed"):
+        orders.append(make_orders(10))
+    assert orders.io.list("data") == [], "a certainly-uncommitted batch cleans up after itself"
+    assert orders.snapshot().num_rows == 0
+
+
+def test_failing_publish_leaves_no_version(orders, monkeypatch) -> None:
+    def broken(self, path: str, data: bytes) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(type(orders.io), "put_if_absent", broken)
+    with pytest.raises(OSError, match="disk gone"):
+        orders.append(make_orders(50))
+    monkeypatch.undo()
+    assert orders.versions() == [1]
+    # The outcome of a failed publish is unknown to the writer, so its segments stay
+    # (deleting them could break a commit that did land); vacuum removes them later.
+    orphans = set(orders.io.list("data"))
+    assert orphans
+    assert orders.verify().ok
+    assert set(orders.vacuum(grace_period_s=0).deleted) == orphans

@@ -150,3 +150,27 @@ def test_not_a_table() -> None:
         validate_batch(SCHEMA, [1, 2, 3])  # type: ignore[arg-type]
     out = validate_batch(SCHEMA, {k: v.to_pylist() for k, v in good(2).items()})
     assert out.num_rows == 2
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_pandas_dataframe_input() -> None:
+    pd = pytest.importorskip("pandas")
+    cols = {k: v.to_pylist() for k, v in good(3).items()}
+    out = validate_batch(SCHEMA, pd.DataFrame(cols))
+    assert out.num_rows == 3 and out.schema.types == SCHEMA.to_arrow().types
+    frame = pd.DataFrame({**cols, "order_id": pd.array([1, None, 3], dtype="Int64")})
+    with pytest.raises(InvalidDataError, match="'order_id' row 1"):
+        validate_batch(SCHEMA, frame)
+    floats = pd.DataFrame({**cols, "order_id": [1.0, float("nan"), 3.0]})
+    with pytest.raises(SchemaMismatchError, match="'order_id': expected int64, got double"):
+        validate_batch(SCHEMA, floats)
+
+
+def test_nested_columns_cast_only_when_compatible() -> None:
+    schema = TableSchema.from_arrow(pa.schema([("tags", pa.list_(pa.string_view()))]))
+    assert schema.field("tags").type == pa.list_(pa.string())
+    data = pa.table({"tags": pa.array([["a"], None, ["b", "c"]], pa.list_(pa.string_view()))})
+    assert validate_batch(schema, data).column("tags").to_pylist() == [["a"], None, ["b", "c"]]
+    bad = pa.table({"tags": pa.array([{"x": 1}], pa.struct([("x", pa.int64())]))})
+    with pytest.raises(SchemaMismatchError, match="'tags'"):
+        validate_batch(schema, bad)

@@ -1,0 +1,98 @@
+"""Single-process execution: bind, optimize, cut into fragments, run them all, merge.
+
+This is what the SQL workstream and the differential tests use; the runtime does
+the same with fragments scattered to shard actors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from hasivu_compute.exec.fragment import run_fragment
+from hasivu_compute.exec.merge import merge
+from hasivu_compute.exec.reader import CatalogReader, FragmentReader
+from hasivu_compute.plan.binder import bind_plan, output_schema
+from hasivu_compute.plan.nodes import PlanNode, scans
+from hasivu_compute.plan.optimizer import Batch, OptimizerContext, optimize
+from hasivu_compute.plan.physical import PhysicalPlan, plan_fragments
+from hasivu_compute.plan.source import CatalogLike, CatalogSource
+
+
+@dataclass(frozen=True)
+class QueryPlans:
+    """Every stage of one query: bound, optimized and physical."""
+
+    bound: PlanNode
+    optimized: PlanNode
+    physical: PhysicalPlan
+
+
+def _source(catalog: CatalogLike | CatalogSource) -> CatalogSource:
+    return catalog if isinstance(catalog, CatalogSource) else CatalogSource(catalog)
+
+
+def prepare(
+    plan: PlanNode,
+    catalog: CatalogLike | CatalogSource,
+    *,
+    batches: tuple[Batch, ...] | None = None,
+    chunk_pruning: bool = True,
+) -> QueryPlans:
+    """Bind (if needed), optimize and plan fragments for ``plan``.
+
+    Args:
+        batches: optimizer batches; None = the default pipeline, ``()`` = no rewrites.
+    """
+    source = _source(catalog)
+    bound = plan
+    if any(s.table_schema is None for s in scans(plan)):
+        bound = bind_plan(plan, source.resolve)
+    ctx = OptimizerContext(source=source, chunk_pruning=chunk_pruning)
+    optimized = optimize(bound, ctx, batches)
+    return QueryPlans(bound, optimized, plan_fragments(optimized, source))
+
+
+def run_physical(
+    physical: PhysicalPlan, reader: FragmentReader, max_workers: int | None = None
+) -> pa.Table:
+    """Run every fragment (in a thread pool when ``max_workers`` > 1) and merge."""
+    fragments = physical.fragments
+    partials: Sequence[pa.Table]
+    if max_workers is not None and max_workers > 1 and len(fragments) > 1:
+        with ThreadPoolExecutor(max_workers=max_workers) as pool:
+            partials = list(pool.map(lambda f: run_fragment(f, reader), fragments))
+    else:
+        partials = [run_fragment(f, reader) for f in fragments]
+    return merge(partials, physical)
+
+
+def execute(
+    plan: PlanNode,
+    catalog: CatalogLike | CatalogSource,
+    *,
+    batches: tuple[Batch, ...] | None = None,
+    max_workers: int | None = 2,
+    reader: FragmentReader | None = None,
+) -> pa.Table:
+    """Answer ``plan`` in this process: every fragment runs here, then the merge.
+
+    The result has exactly the bound plan's output schema.
+
+    Args:
+        plan: a logical plan (bound or not).
+        catalog: a ``hasivu_compute.table.Catalog`` (or a ``CatalogSource`` over one).
+        batches: optimizer batches (None = default; ``()`` = run the plan as bound).
+        max_workers: threads for fragments (pyarrow kernels release the GIL).
+        reader: how fragments read files (default: through the catalog).
+    """
+    source = _source(catalog)
+    plans = prepare(plan, source, batches=batches)
+    result = run_physical(plans.physical, reader or CatalogReader(source), max_workers)
+    schema = output_schema(plans.bound)
+    if not result.schema.equals(schema):
+        result = result.rename_columns(schema.names).cast(schema)
+    return result

@@ -1,0 +1,97 @@
+"""Run one fragment on Arrow: pruned scan, then the fragment's pipeline.
+
+The scan decodes only the fragment's columns and each file's surviving chunks
+(one ``reader.read`` call per file, so a shard's cache sees every read), applies
+the pushed predicate file by file (so memory holds only surviving rows), and
+feeds the pipeline (filter, project, partial or finished aggregate, top-k). A
+fragment that ends in a plain LIMIT over row-wise operators stops reading files
+as soon as it has enough rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pyarrow as pa
+
+from hasivu_compute._core.errors import ExecutionError
+from hasivu_compute.exec.operators import filter_table, limit_table, run_node
+from hasivu_compute.exec.reader import FragmentReader
+from hasivu_compute.plan.nodes import Filter, Limit, PlanNode, Project, Scan, ScanFile
+from hasivu_compute.plan.physical import Fragment
+
+EXCHANGE_KEY = b"hasivu.exchange"
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    table = table.select(schema.names)
+    if not table.schema.equals(schema, check_metadata=False):
+        table = table.cast(schema)
+    return table.replace_schema_metadata(None)
+
+
+def scan_fragment(
+    fragment: Fragment, reader: FragmentReader, files: Sequence[ScanFile] | None = None
+) -> pa.Table:
+    """The fragment's scan output (of ``files``, default all): predicate applied, output columns."""
+    scan = fragment.scan
+    assert scan.table_schema is not None
+    decoded = pa.schema([scan.table_schema.field(c) for c in fragment.columns])
+    parts = []
+    for sf in fragment.files if files is None else files:
+        part = _conform(
+            reader.read(fragment.table, fragment.version, sf, fragment.columns), decoded
+        )
+        if fragment.predicate is not None:
+            part = filter_table(part, fragment.predicate)
+        parts.append(part)
+    table = pa.concat_tables(parts) if parts else decoded.empty_table()
+    out = scan.columns if scan.columns is not None else tuple(scan.table_schema.names)
+    return table.select(list(out))
+
+
+def _streaming_limit(pipeline: PlanNode) -> Limit | None:
+    """The top Limit when only row-wise operators sit between it and the scan."""
+    if not isinstance(pipeline, Limit) or pipeline.limit is None:
+        return None
+    node = pipeline.child
+    while isinstance(node, (Filter, Project)):
+        node = node.child
+    return pipeline if isinstance(node, Scan) else None
+
+
+def _leaf(table: pa.Table) -> Callable[[PlanNode], pa.Table]:
+    def leaf(node: PlanNode) -> pa.Table:
+        if not isinstance(node, Scan):
+            raise ExecutionError(f"fragment pipeline leaf must be a scan, got {node.node_name()}")
+        return table
+
+    return leaf
+
+
+def _run_limited(fragment: Fragment, reader: FragmentReader, top: Limit) -> pa.Table:
+    # Read file by file and stop once enough rows passed the row-wise operators:
+    # ``SELECT ... WHERE ... LIMIT 10`` decodes only the first files it needs.
+    assert top.limit is not None
+    wanted = top.limit + top.offset
+    parts: list[pa.Table] = []
+    rows = 0
+    for sf in fragment.files:
+        part = run_node(top.child, _leaf(scan_fragment(fragment, reader, [sf])))
+        parts.append(part)
+        rows += part.num_rows
+        if rows >= wanted:
+            break
+    if not parts:
+        parts.append(run_node(top.child, _leaf(scan_fragment(fragment, reader, []))))
+    return limit_table(pa.concat_tables(parts), top.limit, top.offset)
+
+
+def run_fragment(fragment: Fragment, reader: FragmentReader) -> pa.Table:
+    """The fragment's partial result, tagged with its exchange id in the schema metadata."""
+    top = _streaming_limit(fragment.pipeline)
+    if top is not None:
+        result = _run_limited(fragment, reader, top)
+    else:
+        result = run_node(fragment.pipeline, _leaf(scan_fragment(fragment, reader)))
+    return result.replace_schema_metadata({EXCHANGE_KEY: str(fragment.exchange_id).encode()})

@@ -1,0 +1,178 @@
+"""Plan operators on Arrow tables, vectorised with pyarrow.compute (no per-row Python).
+
+:func:`run_node` interprets a plan tree bottom-up over ``pa.Table`` values; the
+leaves (scans in a fragment, merge inputs in the merge step) are supplied by the
+caller, so the same operators serve fragments, the merge and the reference
+executor used by tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hasivu_compute._core.errors import ExecutionError
+from hasivu_compute.expr.evaluate import evaluate, evaluate_column
+from hasivu_compute.plan._expr import Expr, output_name
+from hasivu_compute.plan.aggregation import agg_steps, input_schema_of
+from hasivu_compute.plan.nodes import (
+    Aggregate,
+    Distinct,
+    Exchange,
+    Filter,
+    FinalAggregate,
+    Limit,
+    PartialAggregate,
+    PlanNode,
+    Project,
+    Sort,
+    SortKey,
+    Union,
+)
+
+Leaf = Callable[[PlanNode], pa.Table]
+
+
+def run_node(plan: PlanNode, leaf: Leaf) -> pa.Table:
+    """Evaluate ``plan``; ``leaf`` produces the table of every leaf node."""
+    kids = plan.children()
+    if not kids:
+        return leaf(plan)
+    if isinstance(plan, Union):
+        return union_all([run_node(k, leaf) for k in kids])
+    table = run_node(kids[0], leaf)
+    op = _OPS.get(type(plan))
+    if op is None:
+        raise ExecutionError(f"no executor for plan node {plan.node_name()}")
+    return op(plan, table)
+
+
+def filter_table(table: pa.Table, predicate: Expr) -> pa.Table:
+    """Rows of ``table`` where ``predicate`` is TRUE (NULL counts as not TRUE)."""
+    mask = evaluate(predicate, table)
+    if isinstance(mask, pa.Scalar):
+        return table if mask.is_valid and mask.as_py() else table.slice(0, 0)
+    return table.filter(mask, null_selection_behavior="drop")
+
+
+def project_table(table: pa.Table, exprs: tuple[Expr, ...]) -> pa.Table:
+    """A table of ``exprs`` evaluated over ``table`` (names from ``output_name``)."""
+    arrays = []
+    for e in exprs:
+        values = evaluate_column(e, table)
+        if not values.type.equals(e.dtype):
+            values = values.cast(e.dtype)
+        arrays.append(values)
+    return pa.Table.from_arrays(arrays, names=[output_name(e) for e in exprs])
+
+
+def sort_table(table: pa.Table, keys: tuple[SortKey, ...]) -> pa.Table:
+    """``table`` ordered by ``keys`` (stable).
+
+    Per key, NULLs go first or last as asked (default last) and NaN is larger than
+    every number (DuckDB): helper flag columns sort before each key, because
+    Arrow's null placement is global and puts NaN with the nulls.
+    """
+    if table.num_rows <= 1:
+        return table
+    cols: dict[str, pa.ChunkedArray | pa.Array] = {}
+    order: list[tuple[str, str]] = []
+    for i, key in enumerate(keys):
+        values = evaluate_column(key.expr, table)
+        direction = "descending" if key.descending else "ascending"
+        cols[f"n{i}"] = pc.is_null(values)
+        order.append((f"n{i}", "descending" if key.effective_nulls_first else "ascending"))
+        if pa.types.is_floating(values.type):
+            cols[f"nan{i}"] = pc.fill_null(pc.is_nan(values), False)
+            order.append((f"nan{i}", direction))
+        cols[f"k{i}"] = values
+        order.append((f"k{i}", direction))
+    indices = pc.sort_indices(pa.table(cols), sort_keys=order)
+    return table.take(indices)
+
+
+def limit_table(table: pa.Table, limit: int | None, offset: int) -> pa.Table:
+    """Rows ``offset .. offset + limit`` of ``table``."""
+    if limit is None:
+        return table.slice(offset)
+    return table.slice(offset, limit)
+
+
+def distinct_table(table: pa.Table) -> pa.Table:
+    """``table`` without duplicate rows (NULLs equal), first-seen order."""
+    names = table.column_names
+    for i, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type):
+            # Hashing compares bits: make -0.0 equal 0.0 (as SQL does) before grouping.
+            table = table.set_column(i, field, pc.add(table.column(i), 0.0).cast(field.type))
+    out = table.group_by(names, use_threads=False).aggregate([])
+    return out.select(names)
+
+
+def union_all(tables: list[pa.Table]) -> pa.Table:
+    """Concatenate tables with equal column types; names come from the first."""
+    first = tables[0].schema
+    fixed = []
+    for t in tables:
+        t = t.rename_columns(first.names)
+        if not t.schema.equals(first):
+            t = t.cast(first)
+        fixed.append(t)
+    return pa.concat_tables(fixed)
+
+
+def _filter(node: PlanNode, table: pa.Table) -> pa.Table:
+    assert isinstance(node, Filter)
+    return filter_table(table, node.predicate)
+
+
+def _project(node: PlanNode, table: pa.Table) -> pa.Table:
+    assert isinstance(node, Project)
+    return project_table(table, node.exprs)
+
+
+def _sort(node: PlanNode, table: pa.Table) -> pa.Table:
+    assert isinstance(node, Sort)
+    return sort_table(table, node.keys)
+
+
+def _limit(node: PlanNode, table: pa.Table) -> pa.Table:
+    assert isinstance(node, Limit)
+    return limit_table(table, node.limit, node.offset)
+
+
+def _distinct(node: PlanNode, table: pa.Table) -> pa.Table:
+    return distinct_table(table)
+
+
+def _exchange(node: PlanNode, table: pa.Table) -> pa.Table:
+    return table
+
+
+def _aggregate(node: PlanNode, table: pa.Table) -> pa.Table:
+    assert isinstance(node, Aggregate)
+    steps = agg_steps(node.keys, node.aggs, input_schema_of(node))
+    if isinstance(node, PartialAggregate):
+        out: pa.Table = steps.partial(table)
+        return out
+    if isinstance(node, FinalAggregate):
+        state = table.cast(steps.partial_schema) if table.schema != steps.partial_schema else table
+        final: pa.Table = steps.finalize(steps.combine([state]))
+        return final
+    full: pa.Table = steps.finalize(steps.partial(table))
+    return full
+
+
+_OPS: dict[type, Callable[[PlanNode, pa.Table], pa.Table]] = {
+    Filter: _filter,
+    Project: _project,
+    Sort: _sort,
+    Limit: _limit,
+    Distinct: _distinct,
+    Exchange: _exchange,
+    Aggregate: _aggregate,
+    PartialAggregate: _aggregate,
+    FinalAggregate: _aggregate,
+}

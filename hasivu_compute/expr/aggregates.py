@@ -1,0 +1,504 @@
+"""Aggregate functions that split into partial → combine → finalize.
+
+Each function in :data:`AGGREGATES` describes its per-group *state* (the partial
+columns moved between shards) as Arrow hash aggregations: ``partial_specs`` run
+on raw input grouped by the keys, ``combine_specs`` on concatenated states
+grouped again, and ``finalize`` turns a state into the result column. All
+group-by work is pyarrow's hash kernels (``Table.group_by().aggregate()``), so
+the plan layer can run partials on shards and combine / finalize on the
+gatherer (dask-expr's chunk / combine / aggregate). :mod:`.aggsteps` wires a
+whole ``Aggregate`` node (keys, several aggregates, expressions over them).
+
+States, per function (``n`` counts non-null inputs):
+
+============================  ===========================================  =======
+function                      state                                        exact
+============================  ===========================================  =======
+count(*) / count(x)           n                                            yes
+count(DISTINCT x)             list of the group's distinct values          yes
+sum                           sum (int64 / float64 / decimal(38, s))       yes
+avg                           sum (float64), n                             yes
+min / max                     min / max                                    yes
+var_* / stddev_*              n, mean, m2 (Chan et al. parallel merge)     yes
+approx_count_distinct         HLL sketch (lg_k=12, HLL_8), serialized      ±1.6%
+approx_quantile(q)            KLL doubles sketch (k=200), serialized       ±1.3% rank
+============================  ===========================================  =======
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import datasketches as ds
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pat
+
+from hasivu_compute._core.errors import BindError, near_matches
+from hasivu_compute.expr import types as T
+from hasivu_compute.expr.nodes import AggCall
+
+#: One pyarrow group-by aggregation: (input column(s), hash function name, options).
+Spec: TypeAlias = tuple[str | list[str], str, pc.FunctionOptions | None]
+
+_ONLY_VALID = pc.CountOptions(mode="only_valid")
+#: Name of the row-number column available to combine specs.
+ROW = "__hc_row"
+#: Pseudo group-by functions (see ``aggsteps``): the group's distinct non-null values as a
+#: list, and the distinct union of a list column's lists. They run on Polars, which
+#: builds per-group unique lists faster than Arrow's ``hash_distinct`` (measured numbers
+#: in ``aggsteps._polars_group``), with an Arrow fallback for types Polars lacks.
+UNIQUE_VALUES = "unique_values"
+UNION_VALUES = "union_values"
+HLL_LG_K = 12
+KLL_K = 200
+
+
+def spec_output_name(spec: Spec) -> str:
+    """The column name pyarrow gives a group-by aggregation's result."""
+    column, fn, _ = spec
+    if isinstance(column, list):
+        return fn if not column else f"{'_'.join(column)}_{fn}"
+    return f"{column}_{fn}"
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateFunction(ABC):
+    """Base: a decomposable aggregate. Subclasses override the pieces they change."""
+
+    name: str
+
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        """Type of the final column (checks the input type: BindError if unsupported)."""
+        return pa.float64()
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        """Type the argument is cast to before the partial (e.g. sums widen to int64)."""
+        return input_type
+
+    @abstractmethod
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        """Types of the state columns, in order."""
+        ...
+
+    @abstractmethod
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        """Group-by aggregations over the (cast) argument column ``arg``."""
+        ...
+
+    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
+        """Turn the group-by outputs of :meth:`partial_specs` into state columns."""
+        return columns
+
+    @abstractmethod
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        """Group-by aggregations that merge many state rows of one group."""
+        ...
+
+    def combine_finish(
+        self, columns: list[pa.Array], call: AggCall, inputs: list[pa.Array]
+    ) -> list[pa.Array]:
+        """Turn the group-by outputs of :meth:`combine_specs` into state columns.
+
+        ``inputs`` are the state columns being merged; a spec over :data:`ROW`
+        (``(ROW, "list", None)``) lists, per group, the input rows it merges.
+        """
+        return columns
+
+    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
+        """The result column from fully combined states."""
+        return states[0]
+
+    @property
+    def exact(self) -> bool:
+        """Whether combining partials gives exactly the one-shot result."""
+        return True
+
+
+def _require_numeric(name: str, input_type: pa.DataType | None) -> pa.DataType:
+    if input_type is None:
+        raise BindError(f"{name} needs an argument")
+    if not (T.is_numeric(input_type) or T.is_null_type(input_type)):
+        raise BindError(f"{name} needs a numeric argument, got {input_type}")
+    return input_type
+
+
+@dataclass(frozen=True, slots=True)
+class _Count(AggregateFunction):
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        return pa.int64()
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        if call.distinct:
+            assert input_type is not None
+            return [pa.large_list(input_type)]  # what Polars produces: no conversion
+        return [pa.int64()]
+
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        if arg is None:
+            return [([], "count_all", None)]
+        if call.distinct:
+            return [(arg, UNIQUE_VALUES, None)]
+        return [(arg, "count", _ONLY_VALID)]
+
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        return [(states[0], UNION_VALUES if call.distinct else "sum", None)]
+
+    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
+        if call.distinct:
+            lengths = pc.list_value_length(states[0])
+            return pc.cast(pc.fill_null(lengths, 0), pa.int64())
+        return pc.fill_null(pc.cast(states[0], pa.int64()), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sum(AggregateFunction):
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        return self.input_type(_require_numeric("sum", input_type))
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        if pat.is_unsigned_integer(input_type):
+            return pa.uint64()
+        if T.is_integer(input_type) or T.is_null_type(input_type):
+            return pa.int64()
+        if T.is_decimal(input_type):
+            wide = pat.is_decimal256(input_type)
+            return (
+                pa.decimal256(76, input_type.scale) if wide else pa.decimal128(38, input_type.scale)
+            )
+        return pa.float64()
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        return [self.result_type(input_type, call)]
+
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        return [(str(arg), "sum", None)]
+
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        return [(states[0], "sum", None)]
+
+
+@dataclass(frozen=True, slots=True)
+class _MinMax(AggregateFunction):
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        if input_type is None:
+            raise BindError(f"{self.name} needs an argument")
+        if pat.is_nested(input_type):
+            raise BindError(f"{self.name} needs an orderable argument, got {input_type}")
+        return input_type
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        return [self.result_type(input_type, call)]
+
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        return [(str(arg), self.name, None)]
+
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        return [(states[0], self.name, None)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Avg(AggregateFunction):
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        _require_numeric(self.name, input_type)
+        return pa.float64()
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        return pa.float64()
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        return [pa.float64(), pa.int64()]
+
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        return [(str(arg), "sum", None), (str(arg), "count", _ONLY_VALID)]
+
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        return [(states[0], "sum", None), (states[1], "sum", None)]
+
+    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
+        total, n = states
+        n = pc.if_else(pc.equal(n, 0), pa.scalar(None, pa.int64()), n)
+        return pc.divide(pc.cast(total, pa.float64()), pc.cast(n, pa.float64()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Variance(AggregateFunction):
+    """Sample / population variance and standard deviation from (n, mean, m2)."""
+
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        _require_numeric(self.name, input_type)
+        return pa.float64()
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        return pa.float64()
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        return [pa.int64(), pa.float64(), pa.float64()]
+
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        a = str(arg)
+        return [
+            (a, "count", _ONLY_VALID),
+            (a, "mean", None),
+            (a, "variance", pc.VarianceOptions(ddof=0)),
+        ]
+
+    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
+        n, mean, var = columns
+        n = pc.cast(n, pa.int64())
+        m2 = pc.fill_null(pc.multiply(var, pc.cast(n, pa.float64())), 0.0)
+        return [n, pc.fill_null(mean, 0.0), m2]
+
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        return [(s, "list", None) for s in states]
+
+    def combine_finish(
+        self, columns: list[pa.Array], call: AggCall, inputs: list[pa.Array]
+    ) -> list[pa.Array]:
+        return list(merge_moments(*columns))
+
+    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
+        n = pc.cast(pc.fill_null(states[0], 0), pa.float64())
+        m2 = pc.fill_null(states[2], 0.0)
+        ddof = 0.0 if self.name.endswith("_pop") else 1.0
+        denom = pc.subtract(n, ddof)
+        denom = pc.if_else(pc.less_equal(denom, 0.0), pa.scalar(None, pa.float64()), denom)
+        var = pc.divide(m2, denom)
+        var = pc.if_else(pc.less(var, 0.0), 0.0, var)  # rounding can dip below zero
+        return pc.sqrt(var) if self.name.startswith("stddev") else var
+
+
+def _group_ids(lists: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(group id per flattened element, flattened values) of a list column."""
+    lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    return parents, pc.list_flatten(lists)
+
+
+def merge_moments(
+    n_lists: pa.Array, mean_lists: pa.Array, m2_lists: pa.Array
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Merge per-partial (n, mean, m2) lists of each group (Chan et al.), vectorised.
+
+    ``m2 = Σ m2_i + Σ n_i (mean_i − mean)²`` avoids the cancellation of the
+    sum-of-squares formula when the mean is large relative to the spread.
+    """
+    groups = len(n_lists)
+    gid, n_flat = _group_ids(n_lists)
+    n = pc.fill_null(n_flat, 0).to_numpy(zero_copy_only=False).astype(np.float64)
+    mean = pc.fill_null(pc.list_flatten(mean_lists), 0.0).to_numpy(zero_copy_only=False)
+    m2 = pc.fill_null(pc.list_flatten(m2_lists), 0.0).to_numpy(zero_copy_only=False)
+    total = np.bincount(gid, weights=n, minlength=groups)
+    weighted = np.bincount(gid, weights=n * mean, minlength=groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grand = np.where(total > 0, weighted / np.where(total > 0, total, 1), 0.0)
+    spread = n * (mean - grand[gid]) ** 2
+    m2_total = np.bincount(gid, weights=m2 + spread, minlength=groups)
+    return (
+        pa.array(total.astype(np.int64)),
+        pa.array(grand, type=pa.float64()),
+        pa.array(m2_total, type=pa.float64()),
+    )
+
+
+def distinct_per_group(row_lists: pa.Array, values_lists: pa.Array) -> pa.Array:
+    """Per group, the distinct values of the ``values_lists`` rows listed in ``row_lists``.
+
+    ``row_lists`` (``list<uint64>``, one row per group) holds indices into
+    ``values_lists`` (``list<T>``, the states being merged). Vectorised: explode to
+    (group, value) pairs, de-duplicate with a hash group-by, sort by group and
+    rebuild list offsets.
+    """
+    groups = len(row_lists)
+    gid_rows, rows = _group_ids(row_lists)
+    picked = pc.take(values_lists, rows)
+    picked = picked.combine_chunks() if isinstance(picked, pa.ChunkedArray) else picked
+    gid_values = pc.list_parent_indices(picked).to_numpy(zero_copy_only=False)
+    values = pc.list_flatten(picked)
+    gid = gid_rows[gid_values] if len(gid_values) else np.zeros(0, dtype=np.int64)
+    pairs = pa.table({"g": pa.array(gid, type=pa.int64()), "v": values})
+    unique = pairs.group_by(["g", "v"], use_threads=False).aggregate([])
+    order = pc.sort_indices(unique["g"])
+    g_sorted = pc.take(unique["g"], order).to_numpy()
+    v_sorted = pc.take(unique["v"], order).combine_chunks()
+    offsets = np.searchsorted(g_sorted, np.arange(groups + 1)).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), v_sorted.cast(values_lists.type.value_type))
+
+
+# --- sketches -------------------------------------------------------------------------
+# datasketches offers no vectorised HLL update, so the sketch functions loop in
+# Python per group (over the group's distinct values); everything else is Arrow.
+
+
+def _hll_values(values: pa.Array) -> list[object]:
+    """Python values hashed identically on every shard (temporal → int, decimal → str)."""
+    dtype = values.type
+    if pat.is_temporal(dtype):
+        values = pc.cast(values, pa.int64())
+    elif T.is_decimal(dtype) or pat.is_boolean(dtype):
+        values = pc.cast(values, pa.string() if T.is_decimal(dtype) else pa.int64())
+    elif T.is_binary(dtype):
+        return [bytes(v).hex() for v in values.to_pylist()]
+    return list(values.to_pylist())
+
+
+def _build_hll(values: Sequence[object]) -> bytes:
+    sketch = ds.hll_sketch(HLL_LG_K, ds.HLL_8)
+    for v in values:
+        sketch.update(v)
+    return bytes(sketch.serialize_compact())
+
+
+@dataclass(frozen=True, slots=True)
+class _ApproxCountDistinct(AggregateFunction):
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        if input_type is None:
+            raise BindError("approx_count_distinct needs an argument")
+        return pa.int64()
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        return [pa.binary()]
+
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        return [(str(arg), "distinct", _ONLY_VALID)]
+
+    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
+        parents, flat = _group_ids(columns[0])
+        values = _hll_values(flat)
+        bounds = np.searchsorted(parents, np.arange(len(columns[0]) + 1))
+        sketches = [_build_hll(values[bounds[i] : bounds[i + 1]]) for i in range(len(bounds) - 1)]
+        return [pa.array(sketches, type=pa.binary())]
+
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        return [(states[0], "list", None)]
+
+    def combine_finish(
+        self, columns: list[pa.Array], call: AggCall, inputs: list[pa.Array]
+    ) -> list[pa.Array]:
+        merged = []
+        for group in columns[0].to_pylist():
+            union = ds.hll_union(HLL_LG_K)
+            for blob in group or ():
+                if blob is not None:
+                    union.update(ds.hll_sketch.deserialize(blob))
+            merged.append(bytes(union.get_result(ds.HLL_8).serialize_compact()))
+        return [pa.array(merged, type=pa.binary())]
+
+    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
+        estimates = [
+            0 if blob is None else round(ds.hll_sketch.deserialize(blob).get_estimate())
+            for blob in states[0].to_pylist()
+        ]
+        return pa.array(estimates, type=pa.int64())
+
+    @property
+    def exact(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class _ApproxQuantile(AggregateFunction):
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        _require_numeric("approx_quantile", input_type)
+        q = call.option("q")
+        if not isinstance(q, float) or not 0.0 <= q <= 1.0:
+            raise BindError(f"approx_quantile needs option q in [0, 1], got {q!r}")
+        return pa.float64()
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        return pa.float64()
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        return [pa.binary()]
+
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        return [(str(arg), "list", None)]
+
+    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
+        parents, flat = _group_ids(columns[0])
+        valid = pc.is_valid(flat).to_numpy(zero_copy_only=False)
+        numbers = pc.fill_null(flat, 0.0).to_numpy(zero_copy_only=False)[valid]
+        parents = parents[valid]
+        bounds = np.searchsorted(parents, np.arange(len(columns[0]) + 1))
+        out = []
+        for i in range(len(bounds) - 1):
+            sketch = ds.kll_doubles_sketch(KLL_K)
+            chunk = numbers[bounds[i] : bounds[i + 1]]
+            chunk = chunk[~np.isnan(chunk)]
+            if len(chunk):
+                sketch.update(np.ascontiguousarray(chunk, dtype=np.float64))
+            out.append(bytes(sketch.serialize()))
+        return [pa.array(out, type=pa.binary())]
+
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        return [(states[0], "list", None)]
+
+    def combine_finish(
+        self, columns: list[pa.Array], call: AggCall, inputs: list[pa.Array]
+    ) -> list[pa.Array]:
+        merged = []
+        for group in columns[0].to_pylist():
+            sketch = ds.kll_doubles_sketch(KLL_K)
+            for blob in group or ():
+                if blob is not None:
+                    sketch.merge(ds.kll_doubles_sketch.deserialize(blob))
+            merged.append(bytes(sketch.serialize()))
+        return [pa.array(merged, type=pa.binary())]
+
+    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
+        q = float(call.option("q"))  # type: ignore[arg-type]
+        out: list[float | None] = []
+        for blob in states[0].to_pylist():
+            sketch = None if blob is None else ds.kll_doubles_sketch.deserialize(blob)
+            value = None if sketch is None or sketch.is_empty() else sketch.get_quantile(q)
+            out.append(None if value is None or math.isnan(value) else float(value))
+        return pa.array(out, type=pa.float64())
+
+    @property
+    def exact(self) -> bool:
+        return False
+
+
+#: Registry: AggCall.fn -> function object.
+AGGREGATES: dict[str, AggregateFunction] = {
+    f.name: f
+    for f in (
+        _Count("count"),
+        _Sum("sum"),
+        _Avg("avg"),
+        _MinMax("min"),
+        _MinMax("max"),
+        _Variance("var_samp"),
+        _Variance("var_pop"),
+        _Variance("stddev_samp"),
+        _Variance("stddev_pop"),
+        _ApproxCountDistinct("approx_count_distinct"),
+        _ApproxQuantile("approx_quantile"),
+    )
+}
+_ALIASES = {"mean": "avg", "variance": "var_samp", "stddev": "stddev_samp", "std": "stddev_samp"}
+
+
+def canonical_aggregate_name(name: str) -> str:
+    """Registry name for ``name`` (``mean`` → ``avg``, ``stddev`` → ``stddev_samp``)."""
+    lowered = name.lower()
+    return _ALIASES.get(lowered, lowered)
+
+
+def aggregate_function(name: str) -> AggregateFunction:
+    """The registered aggregate called ``name``.
+
+    Raises:
+        BindError: unknown aggregate, with near matches.
+    """
+    func = AGGREGATES.get(canonical_aggregate_name(name))
+    if func is None:
+        near = near_matches(name, AGGREGATES)
+        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+        raise BindError(f"unknown aggregate '{name}'{hint}")
+    return func

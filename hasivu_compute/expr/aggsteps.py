@@ -1,0 +1,353 @@
+"""A whole grouped aggregation split into partial → combine → finalize steps.
+
+``split_aggregate(keys, aggs, schema)`` binds the keys and aggregate expressions
+once and returns an :class:`AggregateSteps` whose three methods are what the
+plan splits into ``PartialAggregate`` (on shards), an exchange, and
+``FinalAggregate`` (on the gatherer). Aggregate outputs may be expressions over
+aggregates (``sum(a) / count(*)``) and over the keys.
+
+>>> import pyarrow as pa
+>>> from hasivu_compute.expr import col, count
+>>> t = pa.table({"k": ["a", "b", "a"], "v": [1, 2, 3]})
+>>> steps = split_aggregate([col("k")], [col("v").sum().alias("s"), count().alias("n")], t.schema)
+>>> parts = [steps.partial(t.slice(0, 2)), steps.partial(t.slice(2))]
+>>> steps.finalize(steps.combine(parts)).sort_by("k").to_pylist()
+[{'k': 'a', 's': 4, 'n': 2}, {'k': 'b', 's': 2, 'n': 1}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hasivu_compute._core.errors import BindError
+from hasivu_compute.expr.aggregates import (
+    ROW,
+    UNION_VALUES,
+    UNIQUE_VALUES,
+    Spec,
+    aggregate_function,
+    distinct_per_group,
+    spec_output_name,
+)
+from hasivu_compute.expr.binder import bind
+from hasivu_compute.expr.evaluate import cast_value, evaluate_column
+from hasivu_compute.expr.nodes import AggCall, BoundColumn, Column, Expr, col
+from hasivu_compute.expr.visitors import aggregate_calls, output_name, walk
+
+_DUMMY_KEY = "__hc_group"
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateSteps:
+    """Bound keys and aggregates with the three steps of a distributed aggregation.
+
+    Attributes:
+        keys: bound key expressions; their output names name the key columns.
+        calls: the distinct bound aggregate calls the outputs use.
+        outputs: final expressions bound against ``key columns + __agg<i>`` columns.
+        partial_schema: schema of :meth:`partial` and :meth:`combine` results.
+        output_schema: schema of :meth:`finalize` results.
+    """
+
+    keys: tuple[Expr, ...]
+    key_names: tuple[str, ...]
+    calls: tuple[AggCall, ...]
+    outputs: tuple[Expr, ...]
+    output_names: tuple[str, ...]
+    partial_schema: pa.Schema
+    output_schema: pa.Schema
+
+    @property
+    def exact(self) -> bool:
+        """Whether combining partials reproduces the one-shot result exactly."""
+        return all(aggregate_function(c.fn).exact for c in self.calls)
+
+    def _state_names(self, i: int) -> list[str]:
+        return [n for n in self.partial_schema.names if n.startswith(f"__s{i}_")]
+
+    def partial(self, batch: pa.Table | pa.RecordBatch) -> pa.Table:
+        """Per-group states of ``batch`` (one row per group present in it)."""
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+        for i, key in enumerate(self.keys):
+            columns[f"__k{i}"] = _canonical(evaluate_column(key, batch))
+        specs: list[list[Spec]] = []
+        for i, call in enumerate(self.calls):
+            func = aggregate_function(call.fn)
+            arg_name = None
+            if call.args:
+                arg_name = f"__a{i}"
+                value = evaluate_column(call.args[0], batch)
+                value = _cast(value, func.input_type(call.args[0].dtype))
+                if call.distinct or call.fn == "approx_count_distinct":
+                    value = _canonical(value)  # distinct values: -0.0 is 0.0
+                columns[arg_name] = value
+            specs.append(func.partial_specs(arg_name, call))
+        group_cols = [f"__k{i}" for i in range(len(self.keys))]
+        grouped = _group(pa.table(columns) if columns else _rows(batch.num_rows), group_cols, specs)
+        states = []
+        for i, call in enumerate(self.calls):
+            raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
+            states.extend(aggregate_function(call.fn).partial_finish(raw, call))
+        keys = [grouped[c] for c in group_cols]
+        return _assemble(self.partial_schema, keys + states)
+
+    def combine(self, partials: Sequence[pa.Table]) -> pa.Table:
+        """Merge partial tables (any number, any grouping overlap) into one row per group."""
+        tables = [p.cast(self.partial_schema) for p in partials]
+        table = pa.concat_tables(tables) if tables else self.partial_schema.empty_table()
+        specs = []
+        for i, call in enumerate(self.calls):
+            specs.append(aggregate_function(call.fn).combine_specs(self._state_names(i), call))
+        grouped = _group(table, list(self.key_names), specs)
+        states = []
+        for i, call in enumerate(self.calls):
+            raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
+            inputs = [_flat(table[n]) for n in self._state_names(i)]
+            states.extend(aggregate_function(call.fn).combine_finish(raw, call, inputs))
+        keys = [grouped[k] for k in self.key_names]
+        return _assemble(self.partial_schema, keys + states)
+
+    def finalize(self, partial: pa.Table) -> pa.Table:
+        """Final columns from combined states (one row per group).
+
+        With no keys, an empty input still gives one row (``count`` 0, ``sum`` NULL)
+        and several rows are combined first.
+        """
+        if not self.keys:
+            if partial.num_rows > 1:
+                partial = self.combine([partial])
+            if partial.num_rows == 0:
+                partial = pa.table(
+                    [pa.nulls(1, f.type) for f in self.partial_schema], schema=self.partial_schema
+                )
+        values: dict[str, pa.Array | pa.ChunkedArray] = {k: partial[k] for k in self.key_names}
+        for i, call in enumerate(self.calls):
+            states = [_flat(partial[n]) for n in self._state_names(i)]
+            result = aggregate_function(call.fn).finalize(states, call)
+            values[f"__agg{i}"] = _cast(result, call.dtype)
+        inner = pa.table(values) if values else _rows(partial.num_rows)
+        out = [evaluate_column(e, inner) for e in self.outputs]
+        keys = [partial[k] for k in self.key_names]
+        return _assemble(self.output_schema, keys + out)
+
+
+def split_aggregate(
+    keys: Sequence[Expr | str], aggs: Sequence[Expr], schema: pa.Schema
+) -> AggregateSteps:
+    """Bind ``keys`` and ``aggs`` against ``schema`` and plan the three steps.
+
+    Raises:
+        BindError: unknown columns, an output that is not an aggregate of the
+            input nor a key, duplicate output names, or unsupported types.
+    """
+    bound_keys = tuple(bind(col(k) if isinstance(k, str) else k, schema) for k in keys)
+    bound_aggs = tuple(bind(a, schema) for a in aggs)
+    key_names = tuple(output_name(k) for k in bound_keys)
+    output_names = tuple(output_name(a) for a in bound_aggs)
+    _check_unique(key_names + output_names)
+    calls: dict[object, AggCall] = {}
+    for agg in bound_aggs:
+        for call in aggregate_calls(agg):
+            calls.setdefault(call.key(), call)
+    call_list = tuple(calls.values())
+    partial_schema = _partial_schema(bound_keys, key_names, call_list)
+    inner_fields = [pa.field(n, k.dtype) for n, k in zip(key_names, bound_keys, strict=True)]
+    inner_fields += [pa.field(f"__agg{i}", c.dtype) for i, c in enumerate(call_list)]
+    inner_schema = pa.schema(inner_fields)
+    replacements: dict[object, Expr] = {
+        k.key(): col(n) for n, k in zip(key_names, bound_keys, strict=True)
+    }
+    replacements.update({c.key(): col(f"__agg{i}") for i, c in enumerate(call_list)})
+    outputs = []
+    for agg in bound_aggs:
+        rewritten = _substitute(agg, replacements)
+        _check_grouped(rewritten, agg, set(key_names))
+        outputs.append(bind(rewritten, inner_schema))
+    output_schema = pa.schema(
+        [pa.field(n, k.dtype) for n, k in zip(key_names, bound_keys, strict=True)]
+        + [pa.field(n, o.dtype) for n, o in zip(output_names, outputs, strict=True)]
+    )
+    return AggregateSteps(
+        bound_keys,
+        key_names,
+        call_list,
+        tuple(outputs),
+        output_names,
+        partial_schema,
+        output_schema,
+    )
+
+
+def aggregate(
+    table: pa.Table | pa.RecordBatch, keys: Sequence[Expr | str], aggs: Sequence[Expr]
+) -> pa.Table:
+    """One-shot grouped aggregation (``finalize(partial(table))``)."""
+    steps = split_aggregate(keys, aggs, table.schema)
+    return steps.finalize(steps.partial(table))
+
+
+def _partial_schema(
+    keys: tuple[Expr, ...], names: tuple[str, ...], calls: tuple[AggCall, ...]
+) -> pa.Schema:
+    fields = [pa.field(n, k.dtype) for n, k in zip(names, keys, strict=True)]
+    for i, call in enumerate(calls):
+        func = aggregate_function(call.fn)
+        arg_type = func.input_type(call.args[0].dtype) if call.args else None
+        for j, t in enumerate(func.state_types(arg_type, call)):
+            fields.append(pa.field(f"__s{i}_{j}", t))
+    return pa.schema(fields)
+
+
+def _substitute(expr: Expr, replacements: dict[object, Expr]) -> Expr:
+    """Top-down: replace whole sub-trees found in ``replacements`` (by structural key)."""
+    found = replacements.get(expr.key())
+    if found is not None:
+        return found
+    children = expr.children()
+    if not children:
+        return expr
+    return expr.with_children([_substitute(c, replacements) for c in children])
+
+
+def _check_grouped(rewritten: Expr, original: Expr, keys: set[str]) -> None:
+    for node in walk(rewritten):
+        if isinstance(node, BoundColumn):
+            raise BindError(
+                f"column '{node.name}' in {original} must be a group key or inside an aggregate"
+            )
+        if isinstance(node, Column) and not (node.name in keys or node.name.startswith("__agg")):
+            raise BindError(f"column '{node.name}' in {original} is not a group key")
+
+
+def _check_unique(names: tuple[str, ...]) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise BindError(f"duplicate output column name '{n}' in aggregate: add an alias")
+        seen.add(n)
+
+
+def _group(table: pa.Table, group_cols: list[str], specs: list[list[Spec]]) -> pa.Table:
+    """One hash group-by computing every spec; output columns named by spec_output_name."""
+    unique: dict[str, Spec] = {}
+    for per_call in specs:
+        for spec in per_call:
+            unique.setdefault(spec_output_name(spec), spec)  # same name = same aggregation
+    if not group_cols:
+        dummy = pa.repeat(pa.scalar(0, pa.int8()), table.num_rows)
+        table = table.append_column(_DUMMY_KEY, dummy)
+        group_cols = [_DUMMY_KEY]
+    arrow_specs = [s for s in unique.values() if s[1] not in _SET_FNS]
+    set_specs = [s for s in unique.values() if s[1] in _SET_FNS]
+    # use_threads=False: deterministic first-appearance group order (aligned with Polars
+    # below), ordered "list" states, and a 2-core shard gains nothing from threads.
+    if not set_specs:
+        return table.group_by(group_cols, use_threads=False).aggregate(arrow_specs)
+    try:
+        extra = _polars_group(table, group_cols, set_specs)
+    except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
+        extra = _arrow_set_group(table, group_cols, set_specs)
+    if not arrow_specs:
+        return extra  # only set states: skip a second hash pass over the keys
+    grouped = table.group_by(group_cols, use_threads=False).aggregate(arrow_specs)
+    return _attach(grouped, extra, group_cols)
+
+
+_SET_FNS = frozenset({UNIQUE_VALUES, UNION_VALUES})
+
+
+def _polars_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> pa.Table:
+    """Per-group distinct-value lists on Polars, groups in first-appearance order.
+
+    Measured on 2M rows (2,000 groups, 400k distinct int64 values, shared 2-core box):
+    unique lists per group Polars 1.02 s vs Arrow ``hash_distinct`` 1.36 s; a plain
+    distinct count Polars ``n_unique`` 0.65 s vs Arrow ``hash_count_distinct`` 1.69 s.
+    Polars reads the Arrow buffers without copying (``pl.from_arrow``).
+    """
+    inputs = sorted({str(s[0]) for s in specs})
+    frame = pl.from_arrow(table.select(group_cols + inputs))
+    assert isinstance(frame, pl.DataFrame)
+    exprs = []
+    for spec in specs:
+        values = pl.col(str(spec[0]))
+        if spec[1] == UNION_VALUES:
+            values = values.explode()
+        exprs.append(values.drop_nulls().unique().alias(spec_output_name(spec)))
+    out = frame.group_by(group_cols, maintain_order=True).agg(exprs).to_arrow()
+    keys = [out[c].cast(table.schema.field(c).type) for c in group_cols]
+    rest = [out[spec_output_name(s)] for s in specs]
+    names = group_cols + [spec_output_name(s) for s in specs]
+    return pa.table(keys + rest, names=names)
+
+
+def _arrow_set_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> pa.Table:
+    """The same as :func:`_polars_group` with Arrow kernels only."""
+    rows = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    only_valid = pc.CountOptions(mode="only_valid")
+    aggs: list[Spec] = [(ROW, "list", None)]
+    aggs += [(str(s[0]), "distinct", only_valid) for s in specs if s[1] == UNIQUE_VALUES]
+    grouped = table.append_column(ROW, rows).group_by(group_cols, use_threads=False).aggregate(aggs)
+    columns = [grouped[c] for c in group_cols]
+    for spec in specs:
+        if spec[1] == UNIQUE_VALUES:
+            columns.append(grouped[f"{spec[0]}_distinct"])
+        else:
+            row_lists = _flat(grouped[f"{ROW}_list"])
+            columns.append(distinct_per_group(row_lists, _flat(table[str(spec[0])])))
+    return pa.table(columns, names=group_cols + [spec_output_name(s) for s in specs])
+
+
+def _attach(grouped: pa.Table, extra: pa.Table, group_cols: list[str]) -> pa.Table:
+    """Append ``extra``'s value columns to ``grouped``, matching rows by the group keys."""
+    ours, theirs = grouped.select(group_cols), extra.select(group_cols)
+    if not ours.equals(theirs):  # different group order: align both by sorting on the keys
+        sort_keys = [(c, "ascending") for c in group_cols]
+        grouped = grouped.take(pc.sort_indices(ours, sort_keys=sort_keys))
+        extra = extra.take(pc.sort_indices(theirs, sort_keys=sort_keys))
+        if not grouped.select(group_cols).equals(extra.select(group_cols)):
+            raise AssertionError("set aggregation produced different groups")  # invariant
+    for name in extra.column_names[len(group_cols) :]:
+        grouped = grouped.append_column(name, extra[name])
+    return grouped
+
+
+def _canonical(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Floats with -0.0 turned into 0.0: SQL groups (and counts) them as one value,
+    while hash kernels compare bits. Adding 0.0 keeps NaN and NULL as they are."""
+    if pa.types.is_floating(values.type):
+        return pc.add(values, pa.scalar(0.0, values.type))
+    return values
+
+
+def _rows(n: int) -> pa.Table:
+    return pa.table({_DUMMY_KEY + "_rows": pa.repeat(pa.scalar(0, pa.int8()), n)})
+
+
+def _flat(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks()
+    return column
+
+
+def _cast(
+    value: pa.Array | pa.ChunkedArray, dtype: pa.DataType | None
+) -> pa.Array | pa.ChunkedArray:
+    if dtype is None or value.type.equals(dtype):
+        return value
+    if isinstance(value, pa.ChunkedArray):
+        return pa.chunked_array([cast_value(c, dtype) for c in value.chunks], type=dtype)
+    return cast_value(value, dtype)
+
+
+def _assemble(schema: pa.Schema, columns: list[pa.Array | pa.ChunkedArray]) -> pa.Table:
+    cast = [_cast(c, f.type) for c, f in zip(columns, schema, strict=True)]
+    return pa.table(cast, schema=schema)
+
+
+__all__ = ["AggregateSteps", "aggregate", "split_aggregate"]

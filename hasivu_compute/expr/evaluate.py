@@ -1,0 +1,405 @@
+"""Evaluate a bound expression on an Arrow batch, vectorised with pyarrow.compute.
+
+SQL semantics (DuckDB is the reference): NULL propagates through arithmetic,
+comparisons and functions; AND / OR are Kleene (``NULL AND FALSE`` is FALSE);
+``x IN (...)`` is NULL when nothing matches and a NULL is involved; ``/`` on
+numbers is IEEE float division (``1/0`` is ``inf``), while integer ``//`` and
+``%`` by zero raise; integer overflow raises; a CASE branch whose condition is
+NULL is not taken, and a branch that fails (``x // 0``) is re-evaluated only on
+the rows that take it, as SQL evaluates CASE lazily; ``LIKE`` has no escape character.
+
+Known difference: float comparisons follow IEEE (``NaN = NaN`` is false), while
+DuckDB orders NaN above every number.
+
+Errors from data (overflow, division by zero, a failing CAST) are raised as
+:class:`InvalidDataError` naming the expression.
+
+>>> import pyarrow as pa
+>>> from hasivu_compute.expr import bind, col
+>>> t = pa.table({"a": [1, None, 3]})
+>>> evaluate(bind((col("a") > 1) | col("a").is_null(), t.schema), t).to_pylist()
+[False, True, True]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pat
+
+from hasivu_compute._core.errors import BindError, InvalidDataError
+from hasivu_compute.expr import types as T
+from hasivu_compute.expr.nodes import (
+    AggCall,
+    Alias,
+    BoundColumn,
+    Call,
+    Case,
+    Cast,
+    Column,
+    Expr,
+    InList,
+    Literal,
+)
+
+Value: TypeAlias = pa.Array | pa.Scalar
+Batch: TypeAlias = pa.Table | pa.RecordBatch
+
+
+def evaluate(expr: Expr, batch: Batch) -> pa.Array | pa.ChunkedArray | pa.Scalar:
+    """Evaluate bound ``expr`` over ``batch``.
+
+    Returns an Array for a RecordBatch, a ChunkedArray for a Table, or a Scalar
+    when the expression is constant (use :func:`evaluate_column` for a column).
+
+    Raises:
+        BindError: the expression is not bound, or references a missing column.
+        InvalidDataError: a value makes the expression fail (overflow, bad cast).
+    """
+    try:
+        if isinstance(batch, pa.RecordBatch):
+            return _eval(expr, batch)
+        batches = batch.to_batches() or [_empty_batch(batch.schema)]
+        results = [_eval(expr, b) for b in batches]
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
+        raise InvalidDataError(f"evaluating {expr} failed: {e}") from None
+    if all(isinstance(r, pa.Scalar) for r in results):
+        return results[0]
+    arrays = [_as_array(r, b.num_rows) for r, b in zip(results, batches, strict=True)]
+    return pa.chunked_array(arrays, type=arrays[0].type)
+
+
+def evaluate_column(expr: Expr, batch: Batch) -> pa.Array | pa.ChunkedArray:
+    """Like :func:`evaluate`, but a constant is broadcast to the batch length."""
+    result = evaluate(expr, batch)
+    if isinstance(result, pa.Scalar):
+        return _as_array(result, batch.num_rows)
+    return result
+
+
+def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
+    return pa.record_batch([pa.array([], type=f.type) for f in schema], schema=schema)
+
+
+def _as_array(value: Value, n: int) -> pa.Array:
+    if isinstance(value, pa.Scalar):
+        return pa.repeat(value, n)
+    return value
+
+
+def _eval(expr: Expr, batch: pa.RecordBatch) -> Value:
+    if isinstance(expr, BoundColumn):
+        return _column(expr, batch)
+    if isinstance(expr, Literal):
+        return pa.scalar(expr.value, type=expr.dtype)
+    if isinstance(expr, Call):
+        args = [_eval(a, batch) for a in expr.args]
+        return _CALLS[expr.fn](expr, args, batch.num_rows)
+    if isinstance(expr, Alias):
+        return _eval(expr.child, batch)
+    if isinstance(expr, Cast):
+        return cast_value(_eval(expr.child, batch), expr.dtype)
+    if isinstance(expr, Case):
+        return _case(expr, batch)
+    if isinstance(expr, InList):
+        return _in_list(_eval(expr.child, batch), expr)
+    if isinstance(expr, Column):
+        raise BindError(f"column '{expr.name}' is not bound: call bind(expr, schema) first")
+    if isinstance(expr, AggCall):
+        raise BindError(f"aggregate {expr} cannot be evaluated per row; use aggregates")
+    raise BindError(f"cannot evaluate node {type(expr).__name__}")
+
+
+def _column(expr: BoundColumn, batch: pa.RecordBatch) -> pa.Array:
+    names = batch.schema.names
+    if expr.index < len(names) and names[expr.index] == expr.name:
+        return batch.column(expr.index)
+    index = batch.schema.get_field_index(expr.name)
+    if index < 0:
+        raise BindError(f"column '{expr.name}' is not in the batch (columns: {', '.join(names)})")
+    return batch.column(index)
+
+
+def cast_value(value: Value, dtype: pa.DataType) -> Value:
+    """SQL CAST: float→integer rounds (see :func:`cast_round_mode`); timestamp→date truncates."""
+    source = value.type
+    if source.equals(dtype):
+        return value
+    if (T.is_float(source) or T.is_decimal(source)) and T.is_integer(dtype):
+        value = pc.round(value, round_mode=cast_round_mode(source))
+    if pat.is_timestamp(source) and pat.is_date(dtype):
+        if source.tz is not None:
+            value = pc.local_timestamp(value)
+        return pc.cast(pc.floor_temporal(value, unit="day"), dtype, safe=False)
+    return pc.cast(value, dtype)
+
+
+def cast_round_mode(source: pa.DataType) -> str:
+    """DuckDB rounds floats to even (``nearbyint``) and decimals half away from zero."""
+    return "half_to_even" if T.is_float(source) else "half_towards_infinity"
+
+
+def _case(expr: Case, batch: pa.RecordBatch) -> Value:
+    n = batch.num_rows
+    conds = [_as_array(_eval(c, batch), n) for c, _ in expr.branches]
+    branches = [v for _, v in expr.branches]
+    if expr.otherwise is not None:
+        branches.append(expr.otherwise)
+    values = [_branch_value(v, batch, conds, i) for i, v in enumerate(branches)]
+    names = [str(i) for i in range(len(conds))]
+    struct = pc.make_struct(*conds, field_names=names)
+    return pc.case_when(struct, *values)
+
+
+def _branch_value(value: Expr, batch: pa.RecordBatch, conds: list[pa.Array], i: int) -> Value:
+    """A CASE branch over the whole batch; if that fails (``x // 0`` on a row the
+    branch does not take), only over the rows that take it, like SQL's lazy CASE."""
+    try:
+        return _eval(value, batch)
+    except (pa.ArrowInvalid, InvalidDataError):
+        taken = _taken_rows(conds, i)
+        if pc.all(pc.invert(taken)).as_py():
+            return pa.nulls(batch.num_rows, value.dtype)
+        subset = _eval(value, batch.filter(taken))
+        subset = _as_array(subset, int(pc.sum(taken).as_py()))
+        return pc.replace_with_mask(pa.nulls(batch.num_rows, value.dtype), taken, subset)
+
+
+def _taken_rows(conds: list[pa.Array], i: int) -> pa.Array:
+    """Rows whose first true condition is number ``i`` (``len(conds)``: the ELSE rows)."""
+    earlier = pa.repeat(pa.scalar(False), len(conds[0])) if conds else pa.array([], pa.bool_())
+    for cond in conds[:i]:
+        earlier = pc.or_(earlier, pc.fill_null(cond, False))
+    taken = pc.invert(earlier)
+    if i < len(conds):
+        taken = pc.and_(taken, pc.fill_null(conds[i], False))
+    return taken
+
+
+def _in_list(value: Value, expr: InList) -> Value:
+    non_null = [v for v in expr.values if v is not None]
+    value_set = pa.array(non_null, type=value.type)
+    matched = pc.is_in(value, value_set=value_set, skip_nulls=True)
+    null_bool = pa.scalar(None, type=pa.bool_())
+    result = pc.if_else(pc.is_valid(value), matched, null_bool)
+    if len(non_null) < len(expr.values):  # a NULL in the list: no match is unknown
+        result = pc.if_else(result, True, null_bool)
+    return result
+
+
+# --- scalar function kernels ------------------------------------------------------------
+
+Kernel: TypeAlias = Callable[[Call, list[Value], int], Value]
+
+
+def _simple(name: str) -> Kernel:
+    def kernel(expr: Call, args: list[Value], n: int) -> Value:
+        return pc.call_function(name, args)
+
+    kernel.__name__ = f"kernel_{name}"
+    return kernel
+
+
+def _int_divide(expr: Call, args: list[Value], n: int) -> Value:
+    return pc.divide_checked(args[0], args[1])
+
+
+def _modulo(expr: Call, args: list[Value], n: int) -> Value:
+    """C-style remainder (sign of the dividend) like DuckDB; integer ``% 0`` raises.
+
+    Integers: ``a - trunc(a / b) * b`` with Arrow's truncating checked division
+    (three kernels, ~15 ms per 2M rows vs ~120 ms through numpy); floats: ``fmod``.
+    """
+    a, b = args
+    if T.is_integer(expr.dtype):
+        return pc.subtract(a, pc.multiply(pc.divide_checked(a, b), b))
+    scalar = isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar)
+    size = 1 if scalar else n
+    a_arr, b_arr = _as_array(a, size), _as_array(b, size)
+    valid = pc.and_(pc.is_valid(a_arr), pc.is_valid(b_arr))
+    valid_np = valid.to_numpy(zero_copy_only=False)
+    with np.errstate(all="ignore"):
+        result = np.fmod(_filled_numpy(a_arr, 0), _filled_numpy(b_arr, 1))
+    out = pa.array(result, type=expr.dtype, mask=~valid_np)
+    return out[0] if scalar else out
+
+
+def _filled_numpy(array: pa.Array, fill: int) -> np.ndarray:
+    if array.null_count:
+        array = pc.fill_null(array, pa.scalar(fill).cast(array.type))
+    return array.to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+
+
+def _round(expr: Call, args: list[Value], n: int) -> Value:
+    ndigits = int(expr.option("ndigits", 0))  # type: ignore[call-overload]
+    value = args[0]
+    if T.is_decimal(expr.dtype):
+        return pc.round(value, ndigits, round_mode="half_towards_infinity")
+    if T.is_integer(expr.dtype) and ndigits >= 0:
+        return value
+    scalar = isinstance(value, pa.Scalar)
+    array = _as_array(value, 1) if scalar else value
+    x = _filled_numpy(pc.cast(array, pa.float64()), 0)
+    mask = pc.is_null(array).to_numpy(zero_copy_only=False) if array.null_count else None
+    out = pa.array(round_half_away(x, ndigits), mask=mask).cast(expr.dtype)
+    return out[0] if scalar else out
+
+
+_SPLIT = 134217729.0  # 2**27 + 1 (Dekker split)
+
+
+def _two_product_error(a: np.ndarray, b: float) -> np.ndarray:
+    """The exact rounding error of ``a * b`` (Dekker's TwoProduct, no FMA needed)."""
+    p = a * b
+    c = _SPLIT * a
+    a_hi = c - (c - a)
+    a_lo = a - a_hi
+    d = _SPLIT * b
+    b_hi = d - (d - b)
+    b_lo = b - b_hi
+    return ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo  # type: ignore[no-any-return]
+
+
+def round_half_away(x: np.ndarray, ndigits: int) -> np.ndarray:
+    """Round doubles to ``ndigits`` like DuckDB: by their exact binary value, and
+    exact ties away from zero (``round(106.35, 1) = 106.3`` as 106.35 is stored
+    as 106.3499…; ``round(0.125, 2) = 0.13``).
+
+    ``x * 10**n`` rounds in floating point; for the few products that land on a
+    .5 tie, its exact error (TwoProduct) decides the direction.
+    """
+    with np.errstate(all="ignore"):
+        if ndigits < 0:
+            scale = 10.0 ** (-ndigits)
+            q = x / scale
+            r = np.where(q >= 0, np.floor(q + 0.5), np.ceil(q - 0.5))
+            return np.where(np.isfinite(x), r * scale, x)
+        scale = 10.0**ndigits
+        p = x * scale
+        low = np.floor(p)
+        up = (p - low) > 0.5
+        ties = np.flatnonzero((p - low) == 0.5)
+        if ties.size:
+            err = _two_product_error(x[ties], scale)
+            up[ties] = np.where(err == 0, p[ties] > 0, err > 0)
+        rounded = (low + up) / scale
+        keep = ~(np.abs(p) < 2.0**52)  # huge, inf or NaN: nothing to round
+        if keep.any():
+            rounded[keep] = x[keep]
+        return rounded
+
+
+def _between(expr: Call, args: list[Value], n: int) -> Value:
+    x, lo, hi = args
+    return pc.and_kleene(pc.greater_equal(x, lo), pc.less_equal(x, hi))
+
+
+def _length(expr: Call, args: list[Value], n: int) -> Value:
+    return pc.cast(pc.utf8_length(args[0]), pa.int64())
+
+
+def like_pattern(pattern: str) -> str:
+    """A SQL LIKE pattern for Arrow's ``match_like`` (which would treat ``\\`` as escape)."""
+    return pattern.replace("\\", "\\\\")
+
+
+def _string_predicate(expr: Call, args: list[Value], n: int) -> Value:
+    pattern = str(expr.option("pattern"))
+    if expr.fn == "starts_with":
+        return pc.starts_with(args[0], pattern=pattern)
+    if expr.fn == "contains":
+        return pc.match_substring(args[0], pattern=pattern)
+    ignore_case = bool(expr.option("case_insensitive", False))
+    return pc.match_like(args[0], pattern=like_pattern(pattern), ignore_case=ignore_case)
+
+
+def _extract(expr: Call, args: list[Value], n: int) -> Value:
+    part = str(expr.option("field"))
+    value = args[0]
+    if part == "epoch":
+        return _epoch_seconds(value)
+    result = EXTRACTORS[part](value)
+    return pc.cast(result, pa.int64())
+
+
+#: ``extract`` parts as Arrow kernels (DuckDB numbering: dow Sunday=0, isodow Monday=1).
+EXTRACTORS: dict[str, Callable[[Value], Value]] = {
+    "year": pc.year,
+    "quarter": pc.quarter,
+    "month": pc.month,
+    "week": pc.iso_week,
+    "day": pc.day,
+    "dow": lambda v: pc.day_of_week(v, count_from_zero=True, week_start=7),
+    "dayofweek": lambda v: pc.day_of_week(v, count_from_zero=True, week_start=7),
+    "isodow": lambda v: pc.day_of_week(v, count_from_zero=False, week_start=1),
+    "doy": pc.day_of_year,
+    "dayofyear": pc.day_of_year,
+    "hour": pc.hour,
+    "minute": pc.minute,
+    "second": pc.second,
+}
+
+_UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def _epoch_seconds(value: Value) -> Value:
+    dtype = value.type
+    if pat.is_date(dtype):
+        days = pc.cast(pc.cast(value, pa.date32()), pa.int32())
+        return pc.multiply(pc.cast(days, pa.float64()), 86400.0)
+    raw = pc.cast(value.cast(pa.timestamp(dtype.unit)), pa.int64())
+    return pc.multiply(pc.cast(raw, pa.float64()), _UNIT_SECONDS[dtype.unit])
+
+
+def _date_trunc(expr: Call, args: list[Value], n: int) -> Value:
+    unit = str(expr.option("unit"))
+    return pc.floor_temporal(args[0], multiple=1, unit=unit, week_starts_monday=True)
+
+
+_CALLS: dict[str, Kernel] = {
+    "add": _simple("add_checked"),
+    "subtract": _simple("subtract_checked"),
+    "multiply": _simple("multiply_checked"),
+    "divide": _simple("divide"),
+    "int_divide": _int_divide,
+    "modulo": _modulo,
+    "negate": _simple("negate_checked"),
+    "abs": _simple("abs_checked"),
+    "floor": _simple("floor"),
+    "ceil": _simple("ceil"),
+    "sqrt": _simple("sqrt"),
+    "round": _round,
+    "eq": _simple("equal"),
+    "ne": _simple("not_equal"),
+    "lt": _simple("less"),
+    "le": _simple("less_equal"),
+    "gt": _simple("greater"),
+    "ge": _simple("greater_equal"),
+    "between": _between,
+    "and": _simple("and_kleene"),
+    "or": _simple("or_kleene"),
+    "not": _simple("invert"),
+    "is_null": _simple("is_null"),
+    "is_not_null": _simple("is_valid"),
+    "coalesce": _simple("coalesce"),
+    "lower": _simple("utf8_lower"),
+    "upper": _simple("utf8_upper"),
+    "length": _length,
+    "trim": lambda e, a, n: pc.utf8_trim(a[0], characters=" "),
+    "ltrim": lambda e, a, n: pc.utf8_ltrim(a[0], characters=" "),
+    "rtrim": lambda e, a, n: pc.utf8_rtrim(a[0], characters=" "),
+    "starts_with": _string_predicate,
+    "contains": _string_predicate,
+    "like": _string_predicate,
+    "extract": _extract,
+    "date_trunc": _date_trunc,
+}
+
+
+def evaluate_many(exprs: Sequence[Expr], batch: Batch) -> list[pa.Array | pa.ChunkedArray]:
+    """Evaluate several bound expressions to columns of ``batch``'s length."""
+    return [evaluate_column(e, batch) for e in exprs]

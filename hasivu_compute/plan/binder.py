@@ -1,0 +1,327 @@
+"""Bind a name-based plan: resolve tables to snapshots and columns to typed references.
+
+The SDK and SQL build plans with name references (``Scan("orders")``,
+``col("amount")``). :func:`bind_plan` pins each scan to one snapshot version,
+records the table schema and partition columns on the scan, and binds every
+expression against its input's output schema. The optimizer only sees bound plans;
+after a rule moves expressions around, :func:`rebind_plan` re-derives all bindings
+by name (scans keep their pinned schema).
+
+Example:
+    >>> import pyarrow as pa
+    >>> from hasivu_compute.plan.nodes import Scan
+    >>> s = bind_plan(Scan("t"), lambda name, v: pa.schema([("a", pa.int64())]))
+    >>> output_schema(s).names
+    ['a']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import pyarrow as pa
+
+from hasivu_compute._core.errors import BindError, PlanError, near_matches
+from hasivu_compute.expr.types import supertype
+from hasivu_compute.plan._expr import (
+    Alias,
+    BoundColumn,
+    Cast,
+    Column,
+    Expr,
+    columns_referenced,
+    is_aggregate,
+    output_name,
+    rebind,
+)
+from hasivu_compute.plan.nodes import (
+    Aggregate,
+    Distinct,
+    Exchange,
+    Filter,
+    FinalAggregate,
+    Limit,
+    MergeInput,
+    PartialAggregate,
+    PlanNode,
+    Project,
+    Scan,
+    Sort,
+    SortKey,
+    Union,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    """What binding needs to know about a table at one snapshot."""
+
+    schema: pa.Schema
+    version: int | None = None
+    partition_columns: tuple[str, ...] = ()
+
+
+Resolver = Callable[[str, "int | None"], "TableInfo | pa.Schema"]
+
+
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` without field or schema metadata (stable for comparison and display)."""
+    return pa.schema([pa.field(f.name, f.type, f.nullable) for f in schema])
+
+
+def bind_plan(plan: PlanNode, resolve: Resolver) -> PlanNode:
+    """Bind every scan through ``resolve`` and every expression against its input.
+
+    Raises:
+        BindError: unknown table column (with near matches), or a type error.
+        PlanError: a node that cannot be bound (e.g. a Union of different arity).
+    """
+    bound, _ = _bind(plan, resolve)
+    return bound
+
+
+def rebind_plan(plan: PlanNode) -> PlanNode:
+    """Re-bind a plan whose scans are already bound (after an optimizer rewrite)."""
+
+    def refuse(name: str, version: int | None) -> TableInfo:
+        raise PlanError(f"rebind_plan: scan of {name!r} is not bound; call bind_plan first")
+
+    return bind_plan(plan, refuse)
+
+
+def output_schema(plan: PlanNode) -> pa.Schema:
+    """The output schema of a bound plan.
+
+    Read from the bound expressions' types without re-binding; a plan holding
+    unbound pieces (mid-rewrite) is re-bound by name instead.
+    """
+    try:
+        return _schema_of(plan)
+    except BindError:
+        return _bind(plan, None)[1]
+
+
+def _schema_of(plan: PlanNode) -> pa.Schema:
+    if isinstance(plan, Scan):
+        schema = plan.table_schema
+        if schema is None:
+            raise BindError(f"Scan({plan.table}) is not bound")
+        return (
+            schema if plan.columns is None else pa.schema([schema.field(c) for c in plan.columns])
+        )
+    if isinstance(plan, MergeInput):
+        return plan.schema
+    if isinstance(plan, Union):
+        return _schema_of(plan.inputs[0])
+    if isinstance(plan, Project):
+        return pa.schema([_typed_field(e) for e in plan.exprs])
+    if isinstance(plan, PartialAggregate):
+        from hasivu_compute.plan.aggregation import partial_schema
+
+        return partial_schema(plan)
+    if isinstance(plan, Aggregate):
+        return pa.schema([_typed_field(e) for e in plan.keys + plan.aggs])
+    (child,) = plan.children()
+    return _schema_of(child)
+
+
+def _typed_field(expr: Expr) -> pa.Field:
+    dtype = getattr(expr, "dtype", None)
+    if not isinstance(dtype, pa.DataType):
+        raise BindError(f"{expr} is not bound")
+    return pa.field(output_name(expr), dtype)
+
+
+def _bind(plan: PlanNode, resolve: Resolver | None) -> tuple[PlanNode, pa.Schema]:
+    if isinstance(plan, Scan):
+        return _bind_scan(plan, resolve)
+    if isinstance(plan, Union):
+        return _bind_union(plan, resolve)
+    if isinstance(plan, MergeInput):
+        return plan, plan.schema
+    kids = plan.children()
+    if len(kids) != 1:
+        raise PlanError(f"cannot bind {type(plan).__name__} with {len(kids)} inputs")
+    child, schema = _bind(kids[0], resolve)
+    node = plan.with_children([child])
+    binder = _UNARY.get(type(node))
+    if binder is None:
+        raise PlanError(f"cannot bind unknown node {type(node).__name__}")
+    return binder(node, schema)
+
+
+def _resolve_scan(scan: Scan, resolve: Resolver | None) -> Scan:
+    if scan.table_schema is not None:
+        return scan
+    if resolve is None:
+        raise PlanError(f"Scan({scan.table}) is not bound; call bind_plan first")
+    info = resolve(scan.table, scan.version)
+    if isinstance(info, pa.Schema):
+        info = TableInfo(info, scan.version)
+    version = info.version if info.version is not None else scan.version
+    return replace(
+        scan,
+        version=version,
+        table_schema=plain_schema(info.schema),
+        partition_columns=tuple(info.partition_columns),
+    )
+
+
+def _bind_scan(scan: Scan, resolve: Resolver | None) -> tuple[PlanNode, pa.Schema]:
+    scan = _resolve_scan(scan, resolve)
+    schema = scan.table_schema
+    assert schema is not None
+    if scan.columns is not None:
+        for name in scan.columns:
+            if schema.get_field_index(name) < 0:
+                hint = near_matches(name, schema.names)
+                extra = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+                raise BindError(f"table {scan.table!r} has no column {name!r}{extra}")
+    flt = scan.filter
+    if flt is not None:
+        flt = _predicate(rebind(flt, schema), f"Scan({scan.table}).filter")
+    out = schema if scan.columns is None else pa.schema([schema.field(c) for c in scan.columns])
+    if flt is not scan.filter:
+        scan = replace(scan, filter=flt)
+    return scan, out
+
+
+def _predicate(expr: Expr, where: str) -> Expr:
+    dtype = expr.dtype
+    if not (pa.types.is_boolean(dtype) or pa.types.is_null(dtype)):
+        raise BindError(f"{where}: predicate must be boolean, got {dtype} for {expr}")
+    return expr
+
+
+def _fields(exprs: tuple[Expr, ...], where: str) -> list[pa.Field]:
+    fields = [pa.field(output_name(e), e.dtype) for e in exprs]
+    names = [f.name for f in fields]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise BindError(f"{where}: duplicate output column names {dupes}; use .alias() to rename")
+    return fields
+
+
+def _bind_filter(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
+    assert isinstance(node, Filter)
+    pred = _predicate(rebind(node.predicate, schema), "Filter")
+    if is_aggregate(pred):
+        raise BindError(f"Filter: aggregate in a row filter: {pred}; filter after aggregating")
+    return replace(node, predicate=pred), schema
+
+
+def pin_name(expr: Expr) -> Expr:
+    """``expr`` with its output name fixed by an alias.
+
+    Unaliased expressions are named by their SQL text, which binding (inserted
+    casts) or simplification would change; pinning the name once at bind time
+    keeps every rewrite schema-preserving.
+    """
+    if isinstance(expr, (Alias, Column, BoundColumn)):
+        return expr
+    return Alias(expr, output_name(expr))
+
+
+def _bind_project(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
+    assert isinstance(node, Project)
+    exprs = tuple(rebind(pin_name(e), schema) for e in node.exprs)
+    for e in exprs:
+        if is_aggregate(e):
+            raise BindError(f"Project: aggregate {e} outside an aggregation; use group_by().agg()")
+    return replace(node, exprs=exprs), pa.schema(_fields(exprs, "Project"))
+
+
+def _bind_aggregate(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
+    assert isinstance(node, Aggregate)
+    keys = tuple(rebind(pin_name(e), schema) for e in node.keys)
+    aggs = tuple(rebind(pin_name(e), schema) for e in node.aggs)
+    for k in keys:
+        if is_aggregate(k):
+            raise BindError(f"Aggregate: group key {k} must not contain an aggregate")
+    key_names = {n for k in keys for n in columns_referenced(k)}
+    for a in aggs:
+        if not is_aggregate(a) and not (columns_referenced(a) <= key_names):
+            raise BindError(f"Aggregate: {a} is neither an aggregate nor a group key")
+    bound = replace(node, keys=keys, aggs=aggs)
+    if isinstance(bound, PartialAggregate):
+        from hasivu_compute.plan.aggregation import partial_schema
+
+        return bound, partial_schema(bound)
+    return bound, pa.schema(_fields(keys + aggs, "Aggregate"))
+
+
+def _bind_final(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
+    # FinalAggregate expressions stay bound against the PartialAggregate's input,
+    # which the merge does not see; its schema comes from those expressions.
+    assert isinstance(node, FinalAggregate)
+    return node, pa.schema(_fields(node.keys + node.aggs, "FinalAggregate"))
+
+
+def _bind_sort(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
+    assert isinstance(node, Sort)
+    keys = tuple(replace(k, expr=rebind(k.expr, schema)) for k in node.keys)
+    return replace(node, keys=keys), schema
+
+
+def _pass_through(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
+    return node, schema
+
+
+def _bind_union(plan: Union, resolve: Resolver | None) -> tuple[PlanNode, pa.Schema]:
+    pairs = [_bind(child, resolve) for child in plan.inputs]
+    first = pairs[0][1]
+    for i, (_, schema) in enumerate(pairs[1:], start=1):
+        if len(schema) != len(first):
+            raise BindError(f"Union: input {i} has {len(schema)} columns, input 0 has {len(first)}")
+    types = _union_types([s for _, s in pairs])
+    kids = [_coerced(child, schema, types) for child, schema in pairs]
+    out = pa.schema([pa.field(f.name, t) for f, t in zip(first, types, strict=True)])
+    if all(f.type.equals(t) for f, t in zip(first, types, strict=True)):
+        out = first
+    return plan.with_children(kids), out
+
+
+def _union_types(schemas: list[pa.Schema]) -> list[pa.DataType]:
+    """Per position, the common type of every input (SQL implicit UNION coercion)."""
+    types = list(schemas[0].types)
+    for i, schema in enumerate(schemas[1:], start=1):
+        for j, field in enumerate(schema):
+            try:
+                types[j] = supertype(types[j], field.type)
+            except BindError:
+                raise BindError(
+                    f"Union: input {i} column {field.name!r} is {field.type}, which does not "
+                    f"combine with {types[j]} of input 0 column {schemas[0].names[j]!r}; "
+                    "cast one side"
+                ) from None
+    return types
+
+
+def _coerced(child: PlanNode, schema: pa.Schema, types: list[pa.DataType]) -> PlanNode:
+    """``child`` with a casting projection where its column types differ from ``types``."""
+    if all(f.type.equals(t) for f, t in zip(schema, types, strict=True)):
+        return child
+    exprs: list[Expr] = []
+    for f, t in zip(schema, types, strict=True):
+        ref = BoundColumn(f.name, schema.get_field_index(f.name), f.type)
+        exprs.append(ref if f.type.equals(t) else Alias(Cast(ref, t), f.name))
+    return _bind_project(Project(child, tuple(exprs)), schema)[0]
+
+
+_UNARY: dict[type, Callable[[PlanNode, pa.Schema], tuple[PlanNode, pa.Schema]]] = {
+    Filter: _bind_filter,
+    Project: _bind_project,
+    Aggregate: _bind_aggregate,
+    PartialAggregate: _bind_aggregate,
+    FinalAggregate: _bind_final,
+    Sort: _bind_sort,
+    Limit: _pass_through,
+    Distinct: _pass_through,
+    Exchange: _pass_through,
+}
+
+
+def sort_key_bound(key: SortKey, schema: pa.Schema) -> SortKey:
+    """``key`` re-bound against ``schema``."""
+    return replace(key, expr=rebind(key.expr, schema))

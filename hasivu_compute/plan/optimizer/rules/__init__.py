@@ -1,0 +1,1 @@
+"""Optimizer rules, one pure function per module (``rule(plan, ctx) -> plan``)."""

@@ -1,0 +1,224 @@
+"""Physical plan: fragments (shard-local pipelines over data-file groups) and a merge step.
+
+Every :class:`~hasivu_compute.plan.nodes.Exchange` of an optimized plan becomes
+a set of :class:`Fragment` values, one per partition (one per data file for an
+unpartitioned table), and the plan above the exchanges becomes the merge step,
+where each exchange is a :class:`~hasivu_compute.plan.nodes.MergeInput` leaf.
+
+Fragments are plain picklable values (names, versions, data-file entries, bound
+expressions): the runtime ships them to shard actors; ``exec.run_fragment`` runs
+one on Arrow; ``exec.merge`` combines their outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from hasivu_compute._core.errors import PlanError
+from hasivu_compute.plan._expr import Expr, columns_referenced
+from hasivu_compute.plan.binder import output_schema
+from hasivu_compute.plan.nodes import (
+    Aggregate,
+    DataFileLike,
+    Distinct,
+    Exchange,
+    MergeInput,
+    PlanNode,
+    Scan,
+    ScanFile,
+    walk,
+)
+from hasivu_compute.plan.source import TableSource
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """One shard-local unit of work: a pipeline over a group of data files.
+
+    Attributes:
+        fragment_id: position in :attr:`PhysicalPlan.fragments`.
+        exchange_id: which merge input this fragment feeds.
+        table: table name; ``version``: pinned snapshot version.
+        files: the data files (with surviving chunks) this fragment reads. The
+            runtime may regroup files across fragments of one exchange with
+            ``dataclasses.replace(fragment, files=...)``; when
+            ``whole_partitions`` is set, every partition's files must stay together.
+        columns: columns to decode (scan output plus pushed-filter columns).
+        predicate: the pushed scan predicate (bound to the table schema), or None.
+        pipeline: the operators to run, a chain whose leaf is the scan template
+            (its own ``files`` are not used; ``files`` above is).
+        partition: the partition values of the files (None when mixed / unpartitioned).
+        whole_partitions: the pipeline finishes an aggregate or DISTINCT, which is
+            only correct when no partition is split across fragments.
+    """
+
+    fragment_id: int
+    exchange_id: int
+    table: str
+    version: int | None
+    files: tuple[ScanFile, ...]
+    columns: tuple[str, ...]
+    predicate: Expr | None
+    pipeline: PlanNode
+    partition: tuple[object, ...] | None = None
+    whole_partitions: bool = False
+
+    @property
+    def scan(self) -> Scan:
+        """The scan template at the bottom of the pipeline."""
+        return pipeline_scan(self.pipeline)
+
+    @property
+    def num_rows(self) -> int:
+        """Rows in the fragment's files before any filtering."""
+        return sum(sf.file.num_rows for sf in self.files)
+
+
+@dataclass(frozen=True, slots=True)
+class PhysicalPlan:
+    """Fragments plus the merge step (a plan over :class:`MergeInput` leaves)."""
+
+    fragments: tuple[Fragment, ...]
+    merge: PlanNode
+    inputs: tuple[MergeInput, ...]
+    logical: PlanNode
+
+    def fragments_of(self, exchange_id: int) -> tuple[Fragment, ...]:
+        """The fragments that feed merge input ``exchange_id``."""
+        return tuple(f for f in self.fragments if f.exchange_id == exchange_id)
+
+
+def pipeline_scan(pipeline: PlanNode) -> Scan:
+    """The scan leaf of a linear fragment pipeline (PlanError if it is not linear)."""
+    node = pipeline
+    while True:
+        if isinstance(node, Scan):
+            return node
+        kids = node.children()
+        if len(kids) != 1:
+            raise PlanError(
+                f"fragment pipeline must be a chain ending in a scan; {node.node_name()} has "
+                f"{len(kids)} inputs"
+            )
+        node = kids[0]
+
+
+def decode_columns(scan: Scan) -> tuple[str, ...]:
+    """Columns a fragment decodes for ``scan``: its output plus pushed-filter columns."""
+    assert scan.table_schema is not None
+    wanted = set(scan.columns if scan.columns is not None else scan.table_schema.names)
+    if scan.filter is not None:
+        wanted |= columns_referenced(scan.filter)
+    return tuple(n for n in scan.table_schema.names if n in wanted)
+
+
+def _groups(
+    files: Sequence[ScanFile], partitioned: bool
+) -> list[tuple[tuple[object, ...] | None, list[ScanFile]]]:
+    if not files:
+        return [(None, [])]
+    if not partitioned:
+        return [(None, [sf]) for sf in files]
+    groups: dict[tuple[object, ...], list[ScanFile]] = {}
+    for sf in files:
+        groups.setdefault(tuple(sf.file.partition), []).append(sf)
+    return list(groups.items())
+
+
+def _files_of(scan: Scan, source: TableSource | None) -> tuple[tuple[ScanFile, ...], bool]:
+    if source is None:
+        if scan.files is None:
+            raise PlanError(f"Scan({scan.table}) has no file selection and no table source")
+        partitioned = bool(scan.partition_columns)
+        return scan.files, partitioned
+    snapshot = source.snapshot(scan.table, scan.version)
+    files = scan.files
+    if files is None:
+        all_files: tuple[DataFileLike, ...] = snapshot.data_files
+        files = tuple(ScanFile(f) for f in all_files)
+    return files, bool(snapshot.spec.fields)
+
+
+def _finishes_groups(pipeline: PlanNode, parent: PlanNode | None) -> bool:
+    nodes = walk(pipeline)
+    if any(type(n) is Aggregate for n in nodes):
+        return True
+    return any(isinstance(n, Distinct) for n in nodes) and not isinstance(parent, Distinct)
+
+
+def _exchanges(
+    plan: PlanNode, parent: PlanNode | None = None
+) -> list[tuple[Exchange, PlanNode | None]]:
+    if isinstance(plan, Exchange):
+        return [(plan, parent)]
+    out = []
+    for kid in plan.children():
+        out.extend(_exchanges(kid, plan))
+    return out
+
+
+def plan_fragments(plan: PlanNode, source: TableSource | None = None) -> PhysicalPlan:
+    """Cut an optimized plan at its exchanges into fragments and a merge step.
+
+    A plan without any exchange gets them placed first (``insert_exchanges``).
+
+    Raises:
+        PlanError: an exchange whose input is not a linear pipeline over one scan.
+    """
+    found = _exchanges(plan)
+    if not found:
+        from hasivu_compute.plan.optimizer import OptimizerContext, apply_rule
+        from hasivu_compute.plan.optimizer.rules.exchange import insert_exchanges
+
+        plan = apply_rule(insert_exchanges, plan, OptimizerContext())
+        found = _exchanges(plan)
+    fragments: list[Fragment] = []
+    inputs: dict[int, MergeInput] = {}
+    for exchange_id, (exchange, parent) in enumerate(found):
+        pipeline = exchange.child
+        scan = pipeline_scan(pipeline)
+        files, partitioned = _files_of(scan, source)
+        template = _strip_files(pipeline)
+        whole = _finishes_groups(pipeline, parent)
+        for partition, group in _groups(files, partitioned):
+            fragments.append(
+                Fragment(
+                    fragment_id=len(fragments),
+                    exchange_id=exchange_id,
+                    table=scan.table,
+                    version=scan.version,
+                    files=tuple(group),
+                    columns=decode_columns(scan),
+                    predicate=scan.filter,
+                    pipeline=template,
+                    partition=partition,
+                    whole_partitions=whole,
+                )
+            )
+        inputs[id(exchange)] = MergeInput(exchange_id, _plain(output_schema(pipeline)))
+    merge = _replace_exchanges(plan, inputs)
+    return PhysicalPlan(tuple(fragments), merge, tuple(inputs.values()), plan)
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([pa.field(f.name, f.type) for f in schema])
+
+
+def _strip_files(pipeline: PlanNode) -> PlanNode:
+    if isinstance(pipeline, Scan):
+        return dataclasses.replace(pipeline, files=None)
+    (kid,) = pipeline.children()
+    return pipeline.with_children([_strip_files(kid)])
+
+
+def _replace_exchanges(plan: PlanNode, inputs: dict[int, MergeInput]) -> PlanNode:
+    if isinstance(plan, Exchange):
+        return inputs[id(plan)]
+    kids = plan.children()
+    if not kids:
+        return plan
+    return plan.with_children([_replace_exchanges(k, inputs) for k in kids])

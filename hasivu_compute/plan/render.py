@@ -1,0 +1,132 @@
+"""Readable, deterministic text form of a plan (explain output and golden files).
+
+One node per line, children indented by two spaces::
+
+    Limit 10
+      Sort revenue DESC
+        Aggregate keys=[item_id] aggs=[sum(amount) AS revenue]
+          Scan orders@3 columns=[item_id, amount] filter=(school_id = 17)
+
+Example:
+    >>> from hasivu_compute.plan.nodes import Limit, Scan
+    >>> print(render(Limit(Scan("orders", columns=("a",)), 5)))
+    Limit 5
+      Scan orders columns=[a]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hasivu_compute.plan._expr import Expr
+from hasivu_compute.plan.nodes import (
+    Aggregate,
+    Filter,
+    Limit,
+    MergeInput,
+    PlanNode,
+    Project,
+    Scan,
+    Sort,
+    SortKey,
+)
+
+
+def fmt(expr: Expr) -> str:
+    """One expression in SQL-like text."""
+    return str(expr)
+
+
+def fmt_list(exprs: tuple[Expr, ...]) -> str:
+    """``[a, b AS c]``."""
+    return "[" + ", ".join(fmt(e) for e in exprs) + "]"
+
+
+def fmt_sort_key(key: SortKey) -> str:
+    """``amount DESC NULLS FIRST``."""
+    text = fmt(key.expr) + (" DESC" if key.descending else "")
+    if key.nulls_first is not None:
+        text += " NULLS FIRST" if key.nulls_first else " NULLS LAST"
+    return text
+
+
+def describe(node: PlanNode, *, pruning: bool = True) -> str:
+    """The one-line description of ``node`` (without children)."""
+    fn = _DESCRIBERS.get(type(node))
+    if fn is None:
+        for klass, candidate in _DESCRIBERS.items():
+            if isinstance(node, klass):
+                fn = candidate
+                break
+    head = node.node_name()
+    if fn is None:
+        return head
+    body = fn(node, pruning) if fn is _scan else fn(node, True)
+    return f"{head} {body}".rstrip()
+
+
+def render(plan: PlanNode, *, pruning: bool = True, indent: int = 0) -> str:
+    """The whole plan as indented text (``pruning`` adds the scans' kept/total counts)."""
+    lines: list[str] = []
+    _render(plan, indent, lines, pruning)
+    return "\n".join(lines)
+
+
+def _render(plan: PlanNode, depth: int, lines: list[str], pruning: bool) -> None:
+    lines.append("  " * depth + describe(plan, pruning=pruning))
+    for child in plan.children():
+        _render(child, depth + 1, lines, pruning)
+
+
+def _scan(node: PlanNode, pruning: bool) -> str:
+    assert isinstance(node, Scan)
+    parts = [node.table if node.version is None else f"{node.table}@{node.version}"]
+    if node.columns is not None:
+        parts.append("columns=[" + ", ".join(node.columns) + "]")
+    if node.filter is not None:
+        parts.append(f"filter={fmt(node.filter)}")
+    if pruning and node.pruning is not None:
+        parts.append(f"pruned=({node.pruning.describe()})")
+    return " ".join(parts)
+
+
+def _filter(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Filter)
+    return fmt(node.predicate)
+
+
+def _project(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Project)
+    return fmt_list(node.exprs)
+
+
+def _aggregate(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Aggregate)
+    return f"keys={fmt_list(node.keys)} aggs={fmt_list(node.aggs)}"
+
+
+def _sort(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Sort)
+    return ", ".join(fmt_sort_key(k) for k in node.keys)
+
+
+def _limit(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Limit)
+    text = "ALL" if node.limit is None else str(node.limit)
+    return text + (f" offset={node.offset}" if node.offset else "")
+
+
+def _merge_input(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, MergeInput)
+    return f"exchange={node.exchange_id} columns=[{', '.join(node.schema.names)}]"
+
+
+_DESCRIBERS: dict[type, Callable[[PlanNode, bool], str]] = {
+    Scan: _scan,
+    Filter: _filter,
+    Project: _project,
+    Aggregate: _aggregate,
+    Sort: _sort,
+    Limit: _limit,
+    MergeInput: _merge_input,
+}

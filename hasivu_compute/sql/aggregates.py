@@ -1,0 +1,132 @@
+"""Aggregate calls in SQL: finding them, naming them and lowering them to ``AggCall``.
+
+An aggregate query is lowered as ``Aggregate(keys, aggs)`` followed by the
+expressions of the SELECT list, HAVING and ORDER BY rewritten over the
+Aggregate's output columns. This module finds every aggregate call in those
+clauses once (equal calls share one output column) and refuses windows,
+subqueries and nested aggregates on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlglot import exp
+
+from hasivu_compute._core.errors import BindError
+from hasivu_compute.expr.nodes import AggCall, Expr, Literal, make_options
+from hasivu_compute.sql.lower_expr import Scope, lower_expr
+from hasivu_compute.sql.parsing import SqlText
+
+__all__ = ["find_aggregates", "lower_aggregate", "normal_key"]
+
+_SIMPLE: dict[type[exp.Expr], str] = {
+    exp.Sum: "sum",
+    exp.Avg: "avg",
+    exp.Min: "min",
+    exp.Max: "max",
+    exp.Variance: "var_samp",
+    exp.VariancePop: "var_pop",
+    exp.Stddev: "stddev_samp",
+    exp.StddevSamp: "stddev_samp",
+    exp.StddevPop: "stddev_pop",
+    exp.ApproxDistinct: "approx_count_distinct",
+}
+
+
+def _sql_name(node: exp.Expr) -> str:
+    return node.sql_name() if isinstance(node, exp.Func) else node.key.upper()
+
+
+def normal_key(node: exp.Expr) -> str:
+    """A text key equal for expressions that mean the same (parentheses, qualifiers, case)."""
+
+    def strip(sub: exp.Expr) -> exp.Expr:
+        if isinstance(sub, exp.Paren):
+            inner: exp.Expr = sub.this
+            return inner
+        if isinstance(sub, exp.Column) and sub.args.get("table") is not None:
+            return exp.column(sub.this.copy())
+        return sub
+
+    def fold(sub: exp.Expr) -> exp.Expr:
+        # DuckDB matches names case-insensitively, quoted or not
+        if isinstance(sub, exp.Identifier):
+            return exp.Identifier(this=sub.name.lower(), quoted=False)
+        return sub
+
+    copy = node.copy().transform(strip).transform(fold)
+    return str(copy.sql(dialect="duckdb", normalize=True))
+
+
+def find_aggregates(node: exp.Expr, source: SqlText) -> Iterator[exp.Expr]:
+    """The aggregate calls in ``node`` (outermost first), refusing what we cannot lower.
+
+    Raises:
+        UnsupportedSQLError: a window function or a subquery.
+        BindError: an aggregate call inside another aggregate call.
+    """
+    if isinstance(node, exp.Window):
+        raise source.unsupported(node, "window function")
+    if isinstance(node, exp.Subquery | exp.Select | exp.Exists):
+        raise source.unsupported(node, "subquery in an expression")
+    if isinstance(node, exp.AggFunc):
+        for inner in node.iter_expressions():
+            for sub in inner.walk():
+                if isinstance(sub, exp.AggFunc):
+                    raise BindError(
+                        f"aggregate {sub.sql(dialect='duckdb')} nested inside "
+                        f"{node.sql(dialect='duckdb')}{source.where(sub)}"
+                    )
+        yield node
+        return
+    for child in node.iter_expressions():
+        yield from find_aggregates(child, source)
+
+
+def lower_aggregate(node: exp.Expr, scope: Scope) -> AggCall:
+    """``AggCall`` of one SQL aggregate; arguments are lowered in ``scope`` (input columns)."""
+    source = scope.source
+    if isinstance(node, exp.Count):
+        return _count(node, scope)
+    if isinstance(node, exp.ApproxQuantile):
+        return _approx_quantile(node, scope)
+    fn = _SIMPLE.get(type(node))
+    if fn is None:
+        raise source.unsupported(node, f"aggregate function {_sql_name(node)}()")
+    arg = node.this
+    if isinstance(arg, exp.Distinct):
+        raise source.unsupported(node, f"{_sql_name(node)}(DISTINCT ...)")
+    if node.expressions or arg is None:
+        raise source.unsupported(node, f"{_sql_name(node)}() with {len(node.expressions) + 1} args")
+    return AggCall(fn, (lower_expr(arg, scope),))
+
+
+def _count(node: exp.Count, scope: Scope) -> AggCall:
+    arg = node.this
+    if arg is None or isinstance(arg, exp.Star):
+        return AggCall("count", ())
+    if isinstance(arg, exp.Distinct):
+        if len(arg.expressions) != 1:
+            raise scope.source.unsupported(node, "count(DISTINCT) over several columns")
+        return AggCall("count", (lower_expr(arg.expressions[0], scope),), distinct=True)
+    if node.expressions:
+        raise scope.source.unsupported(node, "count() with several arguments")
+    return AggCall("count", (lower_expr(arg, scope),))
+
+
+def _approx_quantile(node: exp.ApproxQuantile, scope: Scope) -> AggCall:
+    quantile = node.args.get("quantile")
+    value = lower_expr(quantile, scope) if quantile is not None else None
+    if not isinstance(value, Literal) or isinstance(value.value, bool):
+        raise scope.source.unsupported(node, "approx_quantile with a non-constant quantile")
+    try:
+        q = float(value.value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise scope.source.unsupported(node, "approx_quantile with a list of quantiles") from None
+    if not 0.0 <= q <= 1.0:
+        raise BindError(
+            f"approx_quantile: quantile must be in [0, 1], got {q}{scope.source.where(node)}"
+        )
+    args: tuple[Expr, ...] = (lower_expr(node.this, scope),)
+    return AggCall("approx_quantile", args, options=make_options(q=q))

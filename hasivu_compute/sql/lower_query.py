@@ -1,0 +1,534 @@
+"""Lower sqlglot queries (SELECT, UNION, CTEs, derived tables) to logical plans.
+
+One SELECT becomes, bottom-up::
+
+    Scan / derived table
+      -> Filter(WHERE)
+      -> Aggregate(keys, aggs)          only for aggregate queries
+      -> Filter(HAVING)
+      -> Project(select list + hidden ORDER BY columns)
+      -> Distinct -> Sort -> Limit
+      -> Project(select list)            only when hidden ORDER BY columns were added
+
+Aggregate calls found anywhere above the Aggregate (SELECT list, HAVING,
+ORDER BY) are computed by the Aggregate under internal names and referenced by
+name above it; group keys are referenced the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from hasivu_compute._core.errors import BindError, UnsupportedSQLError
+from hasivu_compute.expr.nodes import Alias, Column, Expr
+from hasivu_compute.plan.nodes import (
+    Distinct,
+    Filter,
+    Limit,
+    PlanNode,
+    Project,
+    Scan,
+    Sort,
+    SortKey,
+    Union,
+)
+from hasivu_compute.sql.lower_expr import Scope, lower_expr
+from hasivu_compute.sql.names import Relation, Resolver, find_name
+from hasivu_compute.sql.parsing import SqlText
+from hasivu_compute.sql.select_agg import AggregateLowering
+
+__all__ = ["QueryLowering", "SchemaLookup"]
+
+#: Column names of a table, or None when unknown.
+SchemaLookup = Callable[[str], tuple[str, ...] | None]
+
+_SELECT_ARGS = frozenset(
+    {
+        "with_",
+        "expressions",
+        "distinct",
+        "from_",
+        "joins",
+        "where",
+        "group",
+        "having",
+        "order",
+        "limit",
+        "offset",
+    }
+)
+_SET_OPERATION_WORDS = {
+    exp.Intersect: frozenset({"INTERSECT"}),
+    exp.Except: frozenset({"EXCEPT"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SelectItem:
+    """One output column of a SELECT: its name and the (unaliased) sqlglot expression."""
+
+    name: str
+    node: exp.Expr
+
+
+@dataclass(slots=True)
+class Projection:
+    """The SELECT list being lowered, plus hidden columns that ORDER BY needs."""
+
+    names: list[str]
+    exprs: list[Expr]
+    hidden: list[str] = field(default_factory=list)
+
+    def add_hidden(self, expr: Expr) -> str:
+        name = f"__order_{len(self.hidden)}"
+        self.hidden.append(name)
+        self.exprs.append(Alias(expr, name))
+        return name
+
+
+class QueryLowering:
+    """Lowers one parsed statement; holds the SQL text (positions) and the schema lookup."""
+
+    def __init__(self, source: SqlText, schema_of: SchemaLookup) -> None:
+        self.source = source
+        self.schema_of = schema_of
+
+    # --- queries --------------------------------------------------------------------
+
+    def query(self, node: exp.Expr, ctes: Mapping[str, Relation]) -> Relation:
+        """Lower a query expression (SELECT / UNION ALL / parenthesised query)."""
+        ctes = self._with(node, ctes)
+        if isinstance(node, exp.Select):
+            return self.select(node, ctes)
+        if isinstance(node, exp.Union):
+            return self.union(node, ctes)
+        if isinstance(node, exp.Subquery):
+            inner = self.query(node.this, ctes)
+            return self._modifiers_over_outputs(node, inner)
+        if isinstance(node, exp.Intersect | exp.Except):
+            words = _SET_OPERATION_WORDS[type(node)]
+            line, col = self.source.keyword_position(words, node.expression)
+            raise UnsupportedSQLError(next(iter(words)), line=line, col=col)
+        raise self.source.unsupported(node, f"statement {node.key.upper()}")
+
+    def _with(self, node: exp.Expr, ctes: Mapping[str, Relation]) -> Mapping[str, Relation]:
+        with_ = node.args.get("with_")
+        if with_ is None:
+            return ctes
+        if with_.args.get("recursive"):
+            raise self.source.unsupported(with_, "WITH RECURSIVE", keyword="WITH")
+        scope = dict(ctes)
+        defined: set[str] = set()
+        for cte in with_.expressions:
+            if cte.args.get("materialized") is not None:
+                raise self.source.unsupported(cte, "MATERIALIZED CTE")
+            name = cte.alias_or_name.lower()
+            if name in defined:
+                raise BindError(
+                    f"CTE {cte.alias_or_name!r} is defined twice{self.source.where(cte)}"
+                )
+            defined.add(name)
+            relation = self.query(cte.this, scope)
+            scope[name] = self._aliased(relation, cte.args.get("alias"))
+        return scope
+
+    def union(self, node: exp.Union, ctes: Mapping[str, Relation]) -> Relation:
+        """UNION ALL (and UNION, as DISTINCT over UNION ALL); names from the first input."""
+        for arg in ("by_name", "side", "kind", "on"):
+            if node.args.get(arg):
+                raise self.source.unsupported(node, f"UNION {arg.upper().replace('_', ' ')}")
+        distinct = bool(node.args.get("distinct"))
+        inputs = self._union_inputs(node, ctes, distinct)
+        known = [r.columns for r in inputs if r.columns is not None]
+        widths = {len(c) for c in known}
+        if len(widths) > 1:
+            raise BindError(
+                f"UNION inputs have different column counts {sorted(widths)}{self.source.where(node)}"
+            )
+        plan: PlanNode = Union(tuple(r.plan for r in inputs))
+        if distinct:
+            plan = Distinct(plan)
+        relation = Relation(plan, inputs[0].columns)
+        return self._modifiers_over_outputs(node, relation)
+
+    def _union_inputs(
+        self, node: exp.Union, ctes: Mapping[str, Relation], distinct: bool
+    ) -> list[Relation]:
+        parts: list[Relation] = []
+        for side in (node.this, node.expression):
+            same_kind = (
+                isinstance(side, exp.Union)
+                and type(side) is exp.Union
+                and bool(side.args.get("distinct")) == distinct
+                and not distinct
+                and not any(side.args.get(a) for a in ("order", "limit", "offset", "with_"))
+            )
+            if same_kind:
+                parts.extend(self._union_inputs(side, ctes, distinct))
+            else:
+                parts.append(self.query(side, ctes))
+        return parts
+
+    # --- FROM -----------------------------------------------------------------------
+
+    def from_(self, node: exp.Select, ctes: Mapping[str, Relation]) -> Relation:
+        """The relation of the FROM clause (one table, CTE or derived table; no joins yet)."""
+        joins = node.args.get("joins") or []
+        if joins:
+            raise self.source.unsupported(joins[0], _join_name(joins[0]))
+        clause = node.args.get("from_")
+        if clause is None:
+            raise self.source.unsupported(node, "SELECT without FROM")
+        item = clause.this
+        if isinstance(item, exp.Table):
+            return self._table(item, ctes)
+        if isinstance(item, exp.Subquery):
+            self._refuse_args(item, ("joins", "laterals", "pivots", "sample"))
+            relation = self.query(item.this, ctes)
+            return self._modifiers_over_outputs(
+                item, self._aliased(relation, item.args.get("alias"))
+            )
+        raise self.source.unsupported(item, f"FROM {item.key.upper()}")
+
+    def _table(self, node: exp.Table, ctes: Mapping[str, Relation]) -> Relation:
+        self._refuse_args(
+            node, ("joins", "laterals", "pivots", "sample", "version", "system_time", "changes")
+        )
+        if not isinstance(node.this, exp.Identifier):
+            raise self.source.unsupported(node, f"table function {node.this.sql(dialect='duckdb')}")
+        if node.args.get("db") is not None or node.args.get("catalog") is not None:
+            raise self.source.unsupported(node, "table name with a schema/catalog prefix")
+        name = node.name
+        cte = ctes.get(name.lower())
+        if cte is not None:
+            relation = Relation(cte.plan, cte.columns, frozenset({name.lower()}))
+        else:
+            relation = Relation(Scan(name), self.schema_of(name), frozenset({name.lower()}))
+        return self._aliased(relation, node.args.get("alias"))
+
+    def _aliased(self, relation: Relation, alias: exp.TableAlias | None) -> Relation:
+        if alias is None:
+            return relation
+        qualifiers = frozenset({alias.name.lower()}) if alias.name else relation.qualifiers
+        renames = [c.name for c in alias.args.get("columns") or []]
+        if not renames:
+            return Relation(relation.plan, relation.columns, qualifiers)
+        if relation.columns is None:
+            raise self.source.unsupported(alias, "column aliases over a table of unknown schema")
+        if len(renames) > len(relation.columns):
+            raise BindError(
+                f"{len(renames)} column aliases for {len(relation.columns)} columns{self.source.where(alias)}"
+            )
+        names = tuple(renames) + relation.columns[len(renames) :]
+        exprs = tuple(
+            Alias(Column(old), new) for old, new in zip(relation.columns, names, strict=True)
+        )
+        return Relation(Project(relation.plan, exprs), names, qualifiers)
+
+    def _refuse_args(self, node: exp.Expr, args: tuple[str, ...]) -> None:
+        for arg in args:
+            value = node.args.get(arg)
+            if value:
+                target = value[0] if isinstance(value, list) else value
+                target = target if isinstance(target, exp.Expr) else node
+                raise self.source.unsupported(target, _clause_name(arg, target))
+
+    # --- SELECT -----------------------------------------------------------------------
+
+    def select(self, node: exp.Select, ctes: Mapping[str, Relation]) -> Relation:
+        """Lower one SELECT (see the module docstring for the plan shape)."""
+        for arg, value in node.args.items():
+            if value and arg not in _SELECT_ARGS:
+                target = value[0] if isinstance(value, list) else value
+                target = target if isinstance(target, exp.Expr) else node
+                raise self.source.unsupported(target, _clause_name(arg, target))
+        distinct = node.args.get("distinct")
+        if distinct is not None and distinct.args.get("on") is not None:
+            raise self.source.unsupported(distinct, "DISTINCT ON", keyword="DISTINCT")
+        relation = self.from_(node, ctes)
+        items = self._select_items(node, relation)
+        if items is not None:
+            _expand_order_all(node, len(items))
+        aliases = {e.alias.lower(): e.this for e in node.expressions if isinstance(e, exp.Alias)}
+        resolver = Resolver(relation, aliases, self.source)
+        plan = relation.plan
+        where = node.args.get("where")
+        if where is not None:
+            plan = Filter(plan, self._where(where.this, resolver))
+        aggregate = AggregateLowering(self.source, resolver, items)
+        substitute: Callable[[exp.Expr], exp.Expr] = resolver.substitute_aliases
+        if aggregate.applies(node):
+            plan, scope = aggregate.lower(node, plan)
+            substitute = aggregate.substitute
+        else:
+            scope = Scope(self.source, resolver.column, _no_intercept)
+        if items is None:  # SELECT * over a table of unknown schema
+            return self._passthrough(node, plan, scope)
+        return self._finish(node, plan, items, substitute, scope)
+
+    def _where(self, predicate: exp.Expr, resolver: Resolver) -> Expr:
+        resolved = resolver.substitute_aliases(predicate)
+        for sub in resolved.walk():
+            if isinstance(sub, exp.AggFunc):
+                raise BindError(
+                    f"aggregate {sub.sql(dialect='duckdb')} is not allowed in WHERE"
+                    f"{self.source.where(sub)}; use HAVING"
+                )
+        return lower_expr(resolved, Scope(self.source, resolver.column, _no_intercept))
+
+    def _select_items(self, node: exp.Select, relation: Relation) -> list[SelectItem] | None:
+        items: list[SelectItem] = []
+        used: set[str] = set()
+        for expr in node.expressions:
+            if _is_star(expr):
+                expanded = self._expand_star(expr, relation, len(node.expressions))
+                if expanded is None:
+                    return None
+                for name in expanded:
+                    items.append(SelectItem(_unique(name, used), exp.column(name, quoted=True)))
+                continue
+            if isinstance(expr, exp.Alias):
+                name, inner = expr.alias, expr.this
+            elif isinstance(expr, exp.Column):
+                name, inner = expr.name, expr
+                if relation.columns is not None:
+                    name = find_name(expr.name, relation.columns) or expr.name
+            else:
+                name, inner = expr.sql(dialect="duckdb"), expr
+            items.append(SelectItem(_unique(name, used), inner))
+        return items
+
+    def _expand_star(
+        self, node: exp.Expr, relation: Relation, count: int
+    ) -> tuple[str, ...] | None:
+        star = node.this if isinstance(node, exp.Column) else node
+        if any(star.args.get(a) for a in ("except_", "replace", "rename", "ilike")):
+            raise self.source.unsupported(node, "* EXCLUDE / REPLACE / RENAME")
+        if isinstance(node, exp.Column) and node.table.lower() not in relation.qualifiers:
+            raise BindError(
+                f"unknown table {node.table!r} in {node.sql()}{self.source.where(node)}"
+            )
+        if relation.columns is not None:
+            return relation.columns
+        if count == 1:
+            return None
+        raise self.source.unsupported(
+            node,
+            "* next to other SELECT items over a table of unknown schema (pass schema= to to_plan)",
+        )
+
+    # --- ORDER BY / DISTINCT / LIMIT --------------------------------------------------
+
+    def _finish(
+        self,
+        node: exp.Select,
+        plan: PlanNode,
+        items: list[SelectItem],
+        substitute: Callable[[exp.Expr], exp.Expr],
+        scope: Scope,
+    ) -> Relation:
+        projection = Projection(
+            [i.name for i in items],
+            [Alias(lower_expr(i.node, scope), i.name) for i in items],
+        )
+        distinct = node.args.get("distinct") is not None
+        keys = self._order_keys(node, items, projection, substitute, scope, distinct)
+        plan = Project(plan, tuple(projection.exprs))
+        if distinct:
+            plan = Distinct(plan)
+        if keys:
+            plan = Sort(plan, tuple(keys))
+        plan = self._limit(node, plan)
+        if projection.hidden:
+            plan = Project(plan, tuple(Column(n) for n in projection.names))
+        return Relation(plan, tuple(projection.names))
+
+    def _order_keys(
+        self,
+        node: exp.Expr,
+        items: list[SelectItem],
+        projection: Projection,
+        substitute: Callable[[exp.Expr], exp.Expr],
+        scope: Scope,
+        distinct: bool,
+    ) -> list[SortKey]:
+        order = node.args.get("order")
+        if order is None:
+            return []
+        keys = []
+        for ordered in order.expressions:
+            name = self._output_reference(ordered.this, items)
+            if name is None:
+                resolved = substitute(ordered.this)
+                lowered = lower_expr(resolved, scope)
+                name = _matching_output(lowered, projection)
+                if name is None:
+                    if distinct:
+                        raise BindError(
+                            "ORDER BY expression must be in the SELECT list with DISTINCT"
+                            f"{self.source.where(ordered)}"
+                        )
+                    name = projection.add_hidden(lowered)
+            keys.append(_sort_key(Column(name), ordered))
+        return keys
+
+    def _output_reference(self, node: exp.Expr, items: list[SelectItem]) -> str | None:
+        """The output column an ORDER BY key names by position or by bare name, if any."""
+        if isinstance(node, exp.Literal) and not node.is_string:
+            position = _position(node, len(items), "ORDER BY", self.source)
+            return items[position].name
+        if isinstance(node, exp.Column) and not node.table and not isinstance(node.this, exp.Star):
+            return find_name(node.name, tuple(i.name for i in items))
+        return None
+
+    def _limit(self, node: exp.Expr, plan: PlanNode) -> PlanNode:
+        limit = node.args.get("limit")
+        offset = node.args.get("offset")
+        if limit is None and offset is None:
+            return plan
+        count = self._constant_int(limit, "LIMIT") if limit is not None else None
+        skip = (self._constant_int(offset, "OFFSET") or 0) if offset is not None else 0
+        return Limit(plan, count, skip)
+
+    def _constant_int(self, clause: exp.Expr, name: str) -> int | None:
+        if not isinstance(clause, exp.Limit | exp.Offset):
+            raise self.source.unsupported(clause, f"{name} form {clause.key.upper()}")
+        if clause.args.get("percent") or clause.args.get("with_ties"):
+            raise self.source.unsupported(clause, f"{name} PERCENT / WITH TIES")
+        value = clause.expression
+        if name == "LIMIT" and isinstance(value, exp.Var) and value.name.upper() == "ALL":
+            return None
+        if not (isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit()):
+            raise self.source.unsupported(
+                value or clause, f"{name} with a non-constant or negative value"
+            )
+        return int(value.this)
+
+    def _passthrough(self, node: exp.Select, plan: PlanNode, scope: Scope) -> Relation:
+        """``SELECT * FROM t`` with t's columns unknown: no projection at all."""
+        if node.args.get("distinct") is not None:
+            plan = Distinct(plan)
+        order = node.args.get("order")
+        if order is not None:
+            keys = []
+            for ordered in order.expressions:
+                if isinstance(ordered.this, exp.Literal) and not ordered.this.is_string:
+                    raise self.source.unsupported(
+                        ordered, "ORDER BY position over SELECT * of unknown schema (pass schema=)"
+                    )
+                keys.append(_sort_key(lower_expr(ordered.this, scope), ordered))
+            plan = Sort(plan, tuple(keys))
+        return Relation(self._limit(node, plan), None)
+
+    def _modifiers_over_outputs(self, node: exp.Expr, relation: Relation) -> Relation:
+        """ORDER BY / LIMIT attached to a UNION or parenthesised query: over its outputs."""
+        if not any(node.args.get(a) for a in ("order", "limit", "offset")):
+            return relation
+        for arg in ("where", "group", "having", "qualify"):
+            if node.args.get(arg):
+                raise self.source.unsupported(node.args[arg], _clause_name(arg, node.args[arg]))
+        plan = relation.plan
+        if relation.columns is not None:
+            _expand_order_all(node, len(relation.columns))
+        order = node.args.get("order")
+        if order is not None:
+            outputs = Resolver(Relation(plan, relation.columns), {}, self.source)
+            scope = Scope(self.source, outputs.column, _no_intercept)
+            keys = []
+            for ordered in order.expressions:
+                if isinstance(ordered.this, exp.Literal) and not ordered.this.is_string:
+                    if relation.columns is None:
+                        raise self.source.unsupported(ordered, "ORDER BY position (unknown schema)")
+                    pos = _position(ordered.this, len(relation.columns), "ORDER BY", self.source)
+                    keys.append(_sort_key(Column(relation.columns[pos]), ordered))
+                else:
+                    keys.append(_sort_key(lower_expr(ordered.this, scope), ordered))
+            plan = Sort(plan, tuple(keys))
+        return Relation(self._limit(node, plan), relation.columns, relation.qualifiers)
+
+
+def _expand_order_all(node: exp.Expr, count: int) -> None:
+    """``ORDER BY ALL`` (DuckDB) -> ``ORDER BY 1, 2, ..., count`` with the same direction."""
+    order = node.args.get("order")
+    if order is None or len(order.expressions) != 1:
+        return
+    (ordered,) = order.expressions
+    key = ordered.this
+    if not (
+        isinstance(key, exp.Var | exp.Column)
+        and key.name.upper() == "ALL"
+        and not key.args.get("table")
+    ):
+        return
+    keys = []
+    for position in range(1, count + 1):
+        copy = ordered.copy()
+        copy.set("this", exp.Literal.number(position))
+        keys.append(copy)
+    order.set("expressions", keys)
+
+
+def _no_intercept(node: exp.Expr) -> Expr | None:
+    return None
+
+
+def _is_star(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Star) or (
+        isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
+    )
+
+
+def _unique(name: str, used: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{name}_{n}"
+    used.add(candidate.lower())
+    return candidate
+
+
+def _matching_output(expr: Expr, projection: Projection) -> str | None:
+    for name, projected in zip(projection.names, projection.exprs, strict=False):
+        inner = projected.child if isinstance(projected, Alias) else projected
+        if inner.same_as(expr):
+            return name
+    return None
+
+
+def _sort_key(expr: Expr, ordered: exp.Ordered) -> SortKey:
+    descending = bool(ordered.args.get("desc"))
+    nulls_first = bool(ordered.args.get("nulls_first"))
+    return SortKey(expr, descending=descending, nulls_first=nulls_first)
+
+
+def _position(node: exp.Literal, count: int, clause: str, source: SqlText) -> int:
+    text = node.this
+    if not text.isdigit() or not 1 <= int(text) <= count:
+        raise BindError(f"{clause} position {text} is not in 1..{count}{source.where(node)}")
+    return int(text) - 1
+
+
+def _join_name(join: exp.Join) -> str:
+    if join.sql(dialect="duckdb").lstrip().startswith(","):
+        return "comma join (FROM a, b)"
+    words = [join.args.get(a) for a in ("method", "side", "kind")]
+    prefix = " ".join(str(w).upper() for w in words if w)
+    return f"{prefix} JOIN".strip()
+
+
+def _clause_name(arg: str, node: exp.Expr) -> str:
+    names = {
+        "laterals": "LATERAL",
+        "joins": "JOIN",
+        "qualify": "QUALIFY",
+        "windows": "WINDOW clause",
+        "sample": "TABLESAMPLE",
+        "pivots": "PIVOT",
+        "into": "SELECT INTO",
+        "kind": "SELECT AS STRUCT/VALUE",
+        "version": "time travel (AT / FOR VERSION)",
+    }
+    return names.get(arg, f"{arg.upper().rstrip('_')} clause")
