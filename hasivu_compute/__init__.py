@@ -21,13 +21,18 @@ from hasivu_compute._core.errors import (
     TableNotFoundError,
     UnsupportedSQLError,
 )
-from hasivu_compute.expr import coalesce, col, count, lit, when
 
 __version__ = "0.1.0"
 
-# The SDK pulls in Ray (about a second to import); load it on first use so that
-# `import hasivu_compute` stays cheap for code that only builds expressions.
+# Loaded on first use: the SDK pulls in Ray (about a second to import), and the
+# package root must not import upper layers eagerly, or every layer that imports
+# `hasivu_compute._core` would (through this file) depend on all of them.
 _LAZY = {
+    "col": "hasivu_compute.expr",
+    "lit": "hasivu_compute.expr",
+    "count": "hasivu_compute.expr",
+    "when": "hasivu_compute.expr",
+    "coalesce": "hasivu_compute.expr",
     "connect": "hasivu_compute.sdk",
     "Connection": "hasivu_compute.sdk",
     "DataFrame": "hasivu_compute.sdk",
