@@ -1,0 +1,49 @@
+"""TPC-H Q1 and Q6 on lineitem at SF0.1 (tpchgen-cli), our engine against DuckDB."""
+
+from __future__ import annotations
+
+Q1 = """
+SELECT
+    l_returnflag,
+    l_linestatus,
+    sum(l_quantity) AS sum_qty,
+    sum(l_extendedprice) AS sum_base_price,
+    sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price,
+    sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge,
+    avg(l_quantity) AS avg_qty,
+    avg(l_extendedprice) AS avg_price,
+    avg(l_discount) AS avg_disc,
+    count(*) AS count_order
+FROM
+    lineitem
+WHERE
+    l_shipdate <= DATE '1998-12-01' - INTERVAL '90' DAY
+GROUP BY
+    l_returnflag,
+    l_linestatus
+ORDER BY
+    l_returnflag,
+    l_linestatus
+"""
+
+Q6 = """
+SELECT
+    sum(l_extendedprice * l_discount) AS revenue
+FROM
+    lineitem
+WHERE
+    l_shipdate >= DATE '1994-01-01'
+    AND l_shipdate < DATE '1994-01-01' + INTERVAL '1' YEAR
+    AND l_discount BETWEEN .06 - 0.01 AND .06 + 0.01
+    AND l_quantity < 24
+"""
+
+
+def test_tpch_q1(tpch) -> None:
+    result = tpch.check(Q1, order_columns=(0, 1))
+    assert result.num_rows == 4, "Q1 has four (returnflag, linestatus) groups"
+
+
+def test_tpch_q6(tpch) -> None:
+    revenue = tpch.check(Q6).column(0)[0].as_py()
+    assert revenue is not None and float(revenue) > 0
