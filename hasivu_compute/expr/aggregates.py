@@ -3,9 +3,9 @@
 Each function in :data:`AGGREGATES` describes its per-group *state* (the partial
 columns moved between shards) as Arrow hash aggregations: ``partial_specs`` run
 on raw input grouped by the keys, ``combine_specs`` on concatenated states
-grouped again, and ``finalize`` turns a state into the result column. All
-group-by work is pyarrow's hash kernels (``Table.group_by().aggregate()``), so
-the plan layer can run partials on shards and combine / finalize on the
+grouped again, and ``finalize`` turns a state into the result column. Group-by
+work is pyarrow's hash kernels (``Table.group_by().aggregate()``), except the
+distinct-value lists, built on Polars (faster here, see ``aggsteps``), so the plan layer can run partials on shards and combine / finalize on the
 gatherer (dask-expr's chunk / combine / aggregate). :mod:`.aggsteps` wires a
 whole ``Aggregate`` node (keys, several aggregates, expressions over them).
 
@@ -15,7 +15,7 @@ States, per function (``n`` counts non-null inputs):
 function                      state                                        exact
 ============================  ===========================================  =======
 count(*) / count(x)           n                                            yes
-count(DISTINCT x)             list of the group's distinct values          yes
+count(DISTINCT x)             the group's distinct values (a list)         yes
 sum                           sum (int64 / float64 / decimal(38, s))       yes
 avg                           sum (float64), n                             yes
 min / max                     min / max                                    yes
@@ -451,11 +451,13 @@ class _ApproxQuantile(AggregateFunction):
         return [pa.array(merged, type=pa.binary())]
 
     def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
+        """The smallest retained value whose inclusive rank reaches ``q`` (the
+        ``quantile_disc`` convention: exact while a group holds fewer than k values)."""
         q = float(call.option("q"))  # type: ignore[arg-type]
         out: list[float | None] = []
         for blob in states[0].to_pylist():
             sketch = None if blob is None else ds.kll_doubles_sketch.deserialize(blob)
-            value = None if sketch is None or sketch.is_empty() else sketch.get_quantile(q)
+            value = None if sketch is None or sketch.is_empty() else sketch.get_quantile(q, True)
             out.append(None if value is None or math.isnan(value) else float(value))
         return pa.array(out, type=pa.float64())
 

@@ -104,11 +104,14 @@ class AggregateSteps:
         specs = []
         for i, call in enumerate(self.calls):
             specs.append(aggregate_function(call.fn).combine_specs(self._state_names(i), call))
+        if any(s[0] == ROW for per_call in specs for s in per_call):
+            table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
         grouped = _group(table, list(self.key_names), specs)
         states = []
         for i, call in enumerate(self.calls):
             raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
-            inputs = [_flat(table[n]) for n in self._state_names(i)]
+            uses_rows = any(s[0] == ROW for s in specs[i])  # only then are inputs needed
+            inputs = [_flat(table[n]) for n in self._state_names(i)] if uses_rows else []
             states.extend(aggregate_function(call.fn).combine_finish(raw, call, inputs))
         keys = [grouped[k] for k in self.key_names]
         return _assemble(self.partial_schema, keys + states)
@@ -260,6 +263,7 @@ def _group(table: pa.Table, group_cols: list[str], specs: list[list[Spec]]) -> p
 
 
 _SET_FNS = frozenset({UNIQUE_VALUES, UNION_VALUES})
+_SET_ROW = "__hc_set_row"
 
 
 def _polars_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> pa.Table:
@@ -290,15 +294,16 @@ def _arrow_set_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) 
     """The same as :func:`_polars_group` with Arrow kernels only."""
     rows = pa.array(np.arange(table.num_rows, dtype=np.int64))
     only_valid = pc.CountOptions(mode="only_valid")
-    aggs: list[Spec] = [(ROW, "list", None)]
+    aggs: list[Spec] = [(_SET_ROW, "list", None)]
     aggs += [(str(s[0]), "distinct", only_valid) for s in specs if s[1] == UNIQUE_VALUES]
-    grouped = table.append_column(ROW, rows).group_by(group_cols, use_threads=False).aggregate(aggs)
+    table = table.append_column(_SET_ROW, rows)
+    grouped = table.group_by(group_cols, use_threads=False).aggregate(aggs)
     columns = [grouped[c] for c in group_cols]
     for spec in specs:
         if spec[1] == UNIQUE_VALUES:
             columns.append(grouped[f"{spec[0]}_distinct"])
         else:
-            row_lists = _flat(grouped[f"{ROW}_list"])
+            row_lists = _flat(grouped[f"{_SET_ROW}_list"])
             columns.append(distinct_per_group(row_lists, _flat(table[str(spec[0])])))
     return pa.table(columns, names=group_cols + [spec_output_name(s) for s in specs])
 

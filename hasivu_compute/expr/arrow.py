@@ -116,8 +116,12 @@ def _in_list(expr: InList) -> pc.Expression | None:
     if child is None:
         return None
     non_null = [v for v in expr.values if v is not None]
+    probe = child
+    if T.is_float(expr.child.dtype):  # -0.0 and 0.0 are one value (see evaluate._in_list)
+        probe = _call("add", [child, pc.scalar(pa.scalar(0.0, expr.child.dtype))])
+        non_null = [v + 0.0 for v in non_null]  # type: ignore[operator]
     value_set = pa.array(non_null, type=expr.child.dtype)
-    matched = _call("is_in", [child], pc.SetLookupOptions(value_set, skip_nulls=True))
+    matched = _call("is_in", [probe], pc.SetLookupOptions(value_set, skip_nulls=True))
     null_bool = pc.scalar(pa.scalar(None, pa.bool_()))
     result = _call("if_else", [_call("is_valid", [child]), matched, null_bool])
     if len(non_null) < len(expr.values):

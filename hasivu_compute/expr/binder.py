@@ -121,7 +121,7 @@ class _Binder:
         values = [self.bind(v) for _, v in expr.branches]
         if expr.otherwise is not None:
             values.append(self.bind(expr.otherwise))
-        common = _common_type(values, f"{expr}")
+        common = _common_type(values, expr)
         values = [coerce_to(v, common) for v in values]
         n = len(conds)
         otherwise = values[n] if expr.otherwise is not None else None
@@ -235,7 +235,7 @@ def _adopt_literal(lit_: Literal, other: pa.DataType) -> Literal | None:
         return None  # does not fit: fall back to the common supertype
 
 
-def unify(a: Expr, b: Expr, what: str) -> tuple[Expr, Expr, pa.DataType]:
+def unify(a: Expr, b: Expr, what: object) -> tuple[Expr, Expr, pa.DataType]:
     """Coerce two operands to one common type (literals adopt the other side's type)."""
     if isinstance(a, Literal) and not isinstance(b, Literal):
         adopted = _adopt_literal(a, b.dtype)
@@ -252,7 +252,7 @@ def unify(a: Expr, b: Expr, what: str) -> tuple[Expr, Expr, pa.DataType]:
     return coerce_to(a, common), coerce_to(b, common), common
 
 
-def _common_type(exprs: list[Expr], what: str) -> pa.DataType:
+def _common_type(exprs: list[Expr], what: object) -> pa.DataType:
     """Common type of ``exprs``; literals adopt the others' type when they fit (SQL)."""
     typed = [e for e in exprs if not isinstance(e, Literal)]
     common = _fold_supertype(typed or exprs, what)
@@ -263,7 +263,9 @@ def _common_type(exprs: list[Expr], what: str) -> pa.DataType:
     return common
 
 
-def _fold_supertype(exprs: list[Expr], what: str, start: pa.DataType | None = None) -> pa.DataType:
+def _fold_supertype(
+    exprs: list[Expr], what: object, start: pa.DataType | None = None
+) -> pa.DataType:
     common: pa.DataType = pa.null() if start is None else start
     for e in exprs:
         try:
@@ -275,7 +277,19 @@ def _fold_supertype(exprs: list[Expr], what: str, start: pa.DataType | None = No
     return common
 
 
-def _as_bool(expr: Expr, what: str) -> Expr:
+class _Describe:
+    """A message fragment rendered only if an error is raised (binding stays cheap)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: object) -> None:
+        self.parts = parts
+
+    def __str__(self) -> str:
+        return " ".join(str(p) for p in self.parts)
+
+
+def _as_bool(expr: Expr, what: object) -> Expr:
     if pat.is_boolean(expr.dtype):
         return expr
     if T.is_null_type(expr.dtype):
@@ -439,12 +453,12 @@ def _rule_divide(
     _arity(fn, args, 2)
     a, b = _numeric_args(fn, args, node)
     if fn == "int_divide" and T.is_integer(a.dtype) and T.is_integer(b.dtype):
-        a, b, common = unify(a, b, str(node))
+        a, b, common = unify(a, b, node)
         return Call(fn, (a, b), options, common)
     if not (T.is_float(a.dtype) and T.is_float(b.dtype)):
         # DuckDB semantics: integer (and decimal) division yields a double.
         a, b = coerce_to(a, pa.float64()), coerce_to(b, pa.float64())
-    a, b, common = unify(a, b, str(node))
+    a, b, common = unify(a, b, node)
     return Call("divide", (a, b), options, common)
 
 
@@ -455,7 +469,7 @@ def _rule_modulo(
     a, b = _numeric_args(fn, args, node)
     if T.is_decimal(a.dtype) or T.is_decimal(b.dtype):
         a, b = coerce_to(a, pa.float64()), coerce_to(b, pa.float64())
-    a, b, common = unify(a, b, str(node))
+    a, b, common = unify(a, b, node)
     return Call(fn, (a, b), options, common)
 
 
@@ -482,7 +496,7 @@ def _rule_compare(
     fn: str, args: tuple[Expr, ...], options: tuple[tuple[str, object], ...], node: Expr
 ) -> Call:
     _arity(fn, args, 2)
-    a, b, _ = unify(args[0], args[1], str(node))
+    a, b, _ = unify(args[0], args[1], node)
     return Call(fn, (a, b), options, pa.bool_())
 
 
@@ -491,8 +505,8 @@ def _rule_between(
 ) -> Call:
     _arity(fn, args, 3)
     x, lo, hi = args
-    x1, lo, _ = unify(x, lo, str(node))
-    x2, hi, _ = unify(x1, hi, str(node))
+    x1, lo, _ = unify(x, lo, node)
+    x2, hi, _ = unify(x1, hi, node)
     if not x2.same_as(x1):  # hi widened x: widen lo too
         lo = coerce_to(lo, x2.dtype)
     return Call(fn, (x2, lo, hi), options, pa.bool_())
@@ -502,7 +516,7 @@ def _rule_logic(
     fn: str, args: tuple[Expr, ...], options: tuple[tuple[str, object], ...], node: Expr
 ) -> Call:
     _arity(fn, args, 1 if fn == "not" else 2)
-    bound = tuple(_as_bool(a, f"argument of {fn.upper()} in {node}") for a in args)
+    bound = tuple(_as_bool(a, _Describe("argument of", fn.upper(), "in", node)) for a in args)
     return Call(fn, bound, options, pa.bool_())
 
 
@@ -518,7 +532,7 @@ def _rule_coalesce(
 ) -> Call:
     if not args:
         raise BindError("coalesce needs at least one argument")
-    common = _common_type(list(args), str(node))
+    common = _common_type(list(args), node)
     return Call(fn, tuple(coerce_to(a, common) for a in args), options, common)
 
 

@@ -182,6 +182,10 @@ def _taken_rows(conds: list[pa.Array], i: int) -> pa.Array:
 
 def _in_list(value: Value, expr: InList) -> Value:
     non_null = [v for v in expr.values if v is not None]
+    if T.is_float(value.type):
+        # is_in hashes bits: make -0.0 and 0.0 one value, as `=` (and DuckDB) do.
+        value = pc.add(value, pa.scalar(0.0, value.type))
+        non_null = [v + 0.0 for v in non_null]  # type: ignore[operator]
     value_set = pa.array(non_null, type=value.type)
     matched = pc.is_in(value, value_set=value_set, skip_nulls=True)
     null_bool = pa.scalar(None, type=pa.bool_())

@@ -2,10 +2,12 @@
 
 Numeric promotion is delegated to Arrow itself (by asking a kernel for the type it
 would produce on empty inputs), so the types the binder predicts are exactly the
-types evaluation returns.
+types evaluation returns. Answers are cached: types are few, bindings many.
 """
 
 from __future__ import annotations
+
+import functools
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,6 +63,7 @@ def is_null_type(t: pa.DataType) -> bool:
     return bool(pat.is_null(t))
 
 
+@functools.lru_cache(maxsize=4096)
 def probe_type(function: str, *types: pa.DataType) -> pa.DataType:
     """The result type of Arrow kernel ``function`` on arguments of ``types``.
 
@@ -118,6 +121,7 @@ def supertype(a: pa.DataType, b: pa.DataType) -> pa.DataType:
     raise BindError(f"incompatible types {a} and {b}")
 
 
+@functools.lru_cache(maxsize=4096)
 def can_cast(source: pa.DataType, target: pa.DataType) -> bool:
     """Whether Arrow can cast ``source`` to ``target`` at all (values may still fail)."""
     try:

@@ -52,7 +52,15 @@ def render_physical(physical: PhysicalPlan) -> str:
         frags = physical.fragments_of(mi.exchange_id)
         files = sum(len(f.files) for f in frags)
         whole = " (aggregate finished in fragments)" if frags and frags[0].whole_partitions else ""
-        lines.append(f"exchange {mi.exchange_id}: {len(frags)} fragments over {files} files{whole}")
+        rows = sum(f.num_rows for f in frags)
+        lines.append(
+            f"exchange {mi.exchange_id}: {len(frags)} fragment(s) over {files} file(s), "
+            f"{rows} rows before filtering{whole}"
+        )
+        parts = [f.partition for f in frags if f.partition is not None]
+        if parts:
+            shown = ", ".join(str(p) for p in parts[:8]) + (", ..." if len(parts) > 8 else "")
+            lines.append(f"  partitions: {shown}")
         if frags:
             lines.append(render(frags[0].pipeline, pruning=False, indent=1))
     lines.append("merge:")

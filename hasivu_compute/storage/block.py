@@ -49,22 +49,47 @@ class EncodedBlock:
 
     data: bytes
     meta: Meta
+    choice: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """How to choose a block's encoding: zstd level, allowed candidates, and a hint."""
+
+    level: int
+    allowed: Sequence[str] | None
+    hint: str | None
 
 
 def encode_block(
-    arr: pa.Array, phys: Physical, level: int, allowed: Sequence[str] | None
+    arr: pa.Array,
+    phys: Physical,
+    level: int,
+    allowed: Sequence[str] | None,
+    hint: str | None = None,
 ) -> EncodedBlock:
-    """Encode one chunk of one column (nulls included) into a block."""
+    """Encode one chunk of one column (nulls included) into a block.
+
+    ``hint`` is the encoding an earlier chunk of the column chose: it is tried
+    first, skipping the trials, and the trials run only if it does not apply.
+    """
     valid = validity_of(arr)
     validity = b"" if valid is None else np.packbits(valid, bitorder="little").tobytes()
-    encoded = _encode_values(arr, phys, valid, level, allowed)
+    encoded = _encode_values(arr, phys, valid, Choice(level, allowed, hint))
     raw = validity + concat_buffers(encoded.flat_buffers())
     if phys.domain == "binary" and encoded.name == "plain":
         level = text_level(level)
     packed = compressor(level).compress(raw) if _worth_compressing(raw, level) else raw
     compressed = len(packed) < len(raw)
     meta: Meta = {"v": len(validity), "r": len(raw), "z": compressed, "enc": encoded.meta()}
-    return EncodedBlock(packed if compressed else raw, meta)
+    return EncodedBlock(packed if compressed else raw, meta, _choice_of(encoded))
+
+
+def _choice_of(encoded: Encoded) -> str:
+    """The chooser's pick inside a block's tree (decimals wrap it in ``dec64``)."""
+    if encoded.name == "dec64":
+        return encoded.children[0].name
+    return encoded.name
 
 
 TEXT_LEVEL_BOOST = 4
@@ -93,30 +118,31 @@ def _worth_compressing(raw: bytes, level: int) -> bool:
     return len(compressor(level).compress(probe)) < MIN_PROBE_GAIN * len(probe)
 
 
-def _encode_values(
-    arr: pa.Array, phys: Physical, valid: NDArray | None, level: int, allowed: Sequence[str] | None
-) -> Encoded:
+def _encode_values(arr: pa.Array, phys: Physical, valid: NDArray | None, how: Choice) -> Encoded:
     n = len(arr)
+    level, allowed, hint = how.level, how.allowed, how.hint
     if phys.domain == "null":
         return Encoded("null", n)
     if phys.domain == "binary":
         storage = storage_binary_type(arr.type)
-        return choose_binary(arr.cast(storage) if storage != arr.type else arr, level, allowed)
+        values = arr.cast(storage) if storage != arr.type else arr
+        return choose_binary(values, level, allowed, hint)
     if phys.domain == "bool":
         values = np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_)
-        return choose_numeric(values, "bool", level, allowed)
+        return choose_numeric(values, "bool", level, allowed, hint=hint)
     if phys.domain == "decimal":
         lo, hi = decimal_halves(arr)
         lo, hi = fill_nulls(lo, valid), fill_nulls(hi, valid)
         if np.array_equal(hi, lo >> 63):
-            return Encoded("dec64", n, {}, (), (choose_numeric(lo, "int", level, allowed),))
+            low = choose_numeric(lo, "int", level, allowed, hint=hint)
+            return Encoded("dec64", n, {}, (), (low,))
         children = (
             choose_numeric(lo, "int", level, allowed),
             choose_numeric(hi, "int", level, allowed),
         )
         return Encoded("dec128", n, {}, (), children)
     values = fill_nulls(fixed_values(arr, phys.dtype), valid)
-    return choose_numeric(values, phys.domain, level, allowed)
+    return choose_numeric(values, phys.domain, level, allowed, hint=hint)
 
 
 def decode_block(

@@ -37,6 +37,7 @@ __all__ = [
 
 
 INLINE_VALUES = 1 << 18
+RETRY_EVERY = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +155,13 @@ def _column_chunk(table: pa.Table, i: int, start: int, stop: int) -> pa.Array:
     return part.combine_chunks()
 
 
-def _encode_one(arr: pa.Array, phys: Physical, fid: int, options: WriteOptions) -> _BlockOut:
+def _encode_one(
+    arr: pa.Array, phys: Physical, fid: int, options: WriteOptions, hint: str | None = None
+) -> _BlockOut:
     storage = storage_binary_type(arr.type)
     if storage != arr.type:  # view types are encoded (and indexed) as their offset form
         arr = arr.cast(storage)
-    block = encode_block(arr, phys, options.zstd_level, options.encodings)
+    block = encode_block(arr, phys, options.zstd_level, options.encodings, hint)
     keys = bloom_keys(arr, phys, fid, options.bloom_columns)
     # Automatic blooms are capped to a share of the block's bytes (their rate rises instead);
     # blooms on explicitly chosen columns keep the requested rate.
@@ -181,15 +184,32 @@ def encode_segment(
     n = table.num_rows
     bounds = [(s, min(s + options.chunk_rows, n)) for s in range(0, n, options.chunk_rows)]
 
-    def task(c: int, i: int) -> _BlockOut:
+    def task(c: int, i: int, hint: str | None) -> _BlockOut:
         start, stop = bounds[c]
-        return _encode_one(_column_chunk(table, i, start, stop), physicals[i], fids[i], options)
+        arr = _column_chunk(table, i, start, stop)
+        return _encode_one(arr, physicals[i], fids[i], options, hint)
 
-    tasks: list[Callable[[], _BlockOut]] = [
-        functools.partial(task, c, i) for c in range(len(bounds)) for i in range(len(fids))
-    ]
-    # Small tables encode inline: thread hand-offs cost more than they save.
-    outs = [t() for t in tasks] if n * len(fids) < INLINE_VALUES else run_all(tasks)
+    # Chunks 0, R, 2R, ... try every candidate encoding; the chunks after each reuse its
+    # pick per column (re-trying only where it does not apply), which halves encode work.
+    inline = n * len(fids) < INLINE_VALUES
+    found: dict[tuple[int, int], _BlockOut] = {}
+    for phase in (0, 1):
+        keys = [
+            (c, i)
+            for c in range(len(bounds))
+            if (c % RETRY_EVERY == 0) == (phase == 0)
+            for i in range(len(fids))
+        ]
+        tasks: list[Callable[[], _BlockOut]] = [
+            functools.partial(
+                task, c, i, None if phase == 0 else found[(c - c % RETRY_EVERY, i)].block.choice
+            )
+            for c, i in keys
+        ]
+        # Small tables encode inline: thread hand-offs cost more than they save.
+        done = [t() for t in tasks] if inline else run_all(tasks)
+        found.update(zip(keys, done, strict=True))
+    outs = [found[(c, i)] for c in range(len(bounds)) for i in range(len(fids))]
     rows = [outs[c * len(fids) : (c + 1) * len(fids)] for c in range(len(bounds))]
     parts, blocks = _lay_out(rows)
     schema = pa.schema(

@@ -157,11 +157,13 @@ def choose_numeric(
     level: int,
     allowed: Sequence[str] | None,
     exclude: Sequence[str] = (),
+    hint: str | None = None,
 ) -> Encoded:
     """Encode numeric ``values`` of ``domain`` with the encoding that compresses smallest.
 
     ``allowed`` restricts candidates here and in nested choices; ``exclude``
-    removes candidates at this level only.
+    removes candidates at this level only; ``hint`` (an earlier block's pick)
+    is used without trials when it applies.
     """
     codecs = NUMERIC_CODECS[domain]
     kids = children(level, allowed)
@@ -173,6 +175,10 @@ def choose_numeric(
         return codecs[name].encode(sample if on_sample else values, kids)
 
     names = [n for n in _candidates(list(codecs), allowed, domain) if n not in exclude]
+    if hint in names and hint is not None:
+        hinted = codecs[hint].encode(values, kids)
+        if hinted is not None:
+            return hinted
 
     def distinct() -> int:
         return int(pc.count_distinct(pa.array(values)).as_py())
@@ -180,8 +186,11 @@ def choose_numeric(
     return _pick(names or ["plain"], encode, whole, level, len(values), distinct)
 
 
-def choose_binary(arr: pa.Array, level: int, allowed: Sequence[str] | None) -> Encoded:
-    """Encode a string/binary array with the encoding that compresses smallest."""
+def choose_binary(
+    arr: pa.Array, level: int, allowed: Sequence[str] | None, hint: str | None = None
+) -> Encoded:
+    """Encode a string/binary array with the encoding that compresses smallest
+    (``hint``: an earlier block's pick, used without trials when it applies)."""
     kids = children(level, allowed)
     ranges = sample_slices(len(arr))
     whole = len(ranges) == 1
@@ -194,4 +203,8 @@ def choose_binary(arr: pa.Array, level: int, allowed: Sequence[str] | None) -> E
         return int(pc.count_distinct(arr).as_py())
 
     names = _candidates(list(BINARY_CODECS), allowed)
+    if hint in names and hint is not None:
+        hinted = BINARY_CODECS[hint].encode(arr, kids)
+        if hinted is not None:
+            return hinted
     return _pick(names, encode, whole, level, len(arr), distinct)

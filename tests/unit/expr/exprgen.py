@@ -12,14 +12,6 @@ from .conftest import WORDS
 Pair = tuple[Expr, str]
 
 
-def _int_leaf(draw: st.DrawFn) -> Pair:
-    kind = draw(st.sampled_from(["i", "j", "lit"]))
-    if kind == "lit":
-        v = draw(st.integers(-50, 50))
-        return lit(v), f"({v})"
-    return col(kind), kind
-
-
 def _num_leaf(draw: st.DrawFn) -> Pair:
     kind = draw(st.sampled_from(["i", "j", "f", "int", "float"]))
     if kind == "int":

@@ -60,3 +60,14 @@ def test_filter_push_down_keeps_sql_null_semantics() -> None:
         "float modulo is evaluated by us (fmod)"
     )
     assert to_arrow_expression(bind(col("i").sum(), schema)) is None
+
+
+def test_negative_zero_is_in_like_equality() -> None:
+    table = pa.table({"c": [-0.0, 0.0, 1.0, None]})
+    pred = bind(col("c").is_in([0.0]), table.schema)
+    assert evaluate_column(pred, table).to_pylist() == [True, True, False, None]
+    pushed = to_arrow_expression(pred)
+    assert pushed is not None
+    assert _project(table, pushed).to_pylist() == [True, True, False, None]
+    neg = bind(col("c").is_in([-0.0]), table.schema)
+    assert evaluate_column(neg, table).to_pylist() == [True, True, False, None]

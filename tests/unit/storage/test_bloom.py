@@ -113,4 +113,6 @@ def test_automatic_bloom_on_keys_is_capped_and_never_forgets() -> None:
     assert reader.might_contain(0, 1, keys[:500].tolist())
     assert all(reader.might_contain(0, 1, [int(k)]) for k in keys[::997])
     absent = rng.integers(2**41, 2**42, 300)
-    assert sum(reader.might_contain(0, 1, [int(a)]) for a in absent) < 150, "a capped bloom still prunes"
+    assert sum(reader.might_contain(0, 1, [int(a)]) for a in absent) < 150, (
+        "a capped bloom still prunes"
+    )

@@ -27,7 +27,9 @@ def test_bit_packing_every_width(width: int) -> None:
     rng = np.random.default_rng(width)
     for n in (0, 1, 7, 8, 9, 1001):
         hi = (1 << width) - 1
-        u = rng.integers(0, 2**63, n, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, n, dtype=np.uint64)
+        u = rng.integers(0, 2**63, n, dtype=np.uint64) * np.uint64(2) + rng.integers(
+            0, 2, n, dtype=np.uint64
+        )
         u &= np.uint64(hi)
         if n:
             u[0] = np.uint64(hi)  # the extreme value of this width
@@ -49,7 +51,9 @@ def test_zigzag_inverts(values: list[int]) -> None:
 @pytest.mark.parametrize("name", ["plain", "for", "bitpack", "delta", "rle", "dictionary"])
 def test_integer_encodings_at_type_extremes(dtype: type[np.integer], name: str) -> None:
     info = np.iinfo(dtype)
-    values = np.array([info.min, info.max, 0 if info.min < 0 else 1, info.max, info.max, info.min], dtype=dtype)
+    values = np.array(
+        [info.min, info.max, 0 if info.min < 0 else 1, info.max, info.max, info.min], dtype=dtype
+    )
     encoded = choose_numeric(values, "int", 3, (name,))
     assert np.array_equal(_decode(encoded, "int", np.dtype(dtype)), values)
 
@@ -69,7 +73,9 @@ def test_scale_detection_is_exact() -> None:
 @pytest.mark.parametrize("name", ["plain", "shuffle", "scaled", "dictionary", "rle"])
 def test_float_encodings_keep_every_bit(dtype: type[np.floating], name: str) -> None:
     values = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1.25, 1.25, 5e-324, 1e38], dtype=dtype)
-    weird_nan = np.array([0x7FF8DEADBEEF0001 if dtype == np.float64 else 0x7FC0BEEF], dtype=np.int64)
+    weird_nan = np.array(
+        [0x7FF8DEADBEEF0001 if dtype == np.float64 else 0x7FC0BEEF], dtype=np.int64
+    )
     values[2] = weird_nan.astype(np.int64 if dtype == np.float64 else np.int32).view(dtype)[0]
     encoded = choose_numeric(values, "float", 3, (name,))
     bits = np.int64 if dtype == np.float64 else np.int32

@@ -264,7 +264,9 @@ def test_reader_fetches_only_requested_blocks() -> None:
             "c": pa.array(RNG.integers(0, 2**40, n)),
         }
     )
-    data, _ = encode_segment(table, [1, 2, 3], WriteOptions(chunk_rows=100_000, bloom_columns=frozenset()))
+    data, _ = encode_segment(
+        table, [1, 2, 3], WriteOptions(chunk_rows=100_000, bloom_columns=frozenset())
+    )
     source = _RecordingSource(data)
     reader = SegmentReader(source, "seg")
     source.reads.clear()
@@ -274,3 +276,21 @@ def test_reader_fetches_only_requested_blocks() -> None:
     fetched = sum(end - start for start, end in source.reads)
     assert fetched == wanted.length, "only the one requested block may be fetched"
     assert source.reads == [(wanted.offset, wanted.offset + wanted.length)]
+
+
+def test_later_chunks_reuse_a_pick_only_where_it_still_applies() -> None:
+    money = np.round(RNG.integers(0, 10**6, 6000) / 100, 2)
+    noise = RNG.standard_normal(6000)
+    noise[::97] = np.nan
+    values = np.concatenate([money, noise])
+    ids = np.concatenate([np.arange(6000), RNG.integers(0, 2**60, 6000)])
+    labels = ["paid", "open"] * 3000 + [f"free text {i}" for i in range(6000)]
+    table = pa.table({"v": pa.array(values), "id": pa.array(ids), "s": pa.array(labels)})
+    out, reader = roundtrip(table, WriteOptions(chunk_rows=1000))
+    for i in range(table.num_columns):
+        assert_same(table.column(i), out.column(i))
+    assert reader.encoding(1, 10).startswith(("scaled", "dictionary")), (
+        "chunk 1 reuses chunk 0's pick"
+    )
+    assert not reader.encoding(9, 10).startswith("scaled"), "NaN breaks scaling: trials run again"
+    assert reader.encoding(9, 12) == "plain", "all-distinct strings cannot stay dictionary-coded"
