@@ -2,7 +2,24 @@
 
 Build (``builder``), bind (``bind_plan``), optimize (``optimize``), cut into
 fragments (``plan_fragments``), print (``render`` / ``explain``). Execution lives
-in :mod:`hasivu_compute.exec`.
+in :mod:`hasivu_compute.exec` (``execute(plan, catalog)`` does all of it).
+
+Example (binding from a bare schema; with a catalog use ``CatalogSource(catalog)``,
+whose ``resolve`` binds and which the optimizer uses for pruning):
+
+    >>> import pyarrow as pa
+    >>> from hasivu_compute.expr import col
+    >>> schema = pa.schema([("school_id", pa.int32()), ("amount", pa.float64())])
+    >>> plan = (LogicalPlanBuilder.scan("orders")
+    ...         .filter(col("school_id") == 17)
+    ...         .group_by("school_id").agg(col("amount").sum().alias("revenue"))
+    ...         .plan)
+    >>> bound = bind_plan(plan, lambda table, version: schema)
+    >>> print(render(optimize(bound)))
+    FinalAggregate keys=[school_id] aggs=[sum(amount) AS revenue]
+      Exchange
+        PartialAggregate keys=[school_id] aggs=[sum(amount) AS revenue]
+          Scan orders filter=(school_id = 17)
 """
 
 from __future__ import annotations

@@ -60,7 +60,9 @@ def _scan(node: Scan, need: Need) -> PlanNode:
     assert node.table_schema is not None
     current = node.columns if node.columns is not None else tuple(node.table_schema.names)
     kept = tuple(c for c in current if c in need) or current[:1]
-    return node if kept == node.columns else replace(node, columns=kept)
+    if kept == current:
+        return node
+    return replace(node, columns=kept)
 
 
 def _project(node: Project, need: Need) -> PlanNode:
