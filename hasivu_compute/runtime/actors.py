@@ -1,0 +1,48 @@
+"""Ray actor shells: each hosts one plain object and forwards method calls to it.
+
+All behaviour lives in the plain classes (:class:`Coordinator`,
+:class:`ShardWorker`, :class:`IngestWorker`), which unit tests drive without
+Ray; a shell only adds what Ray needs to know: process id and node for
+fault-injection tests, restart policy and placement (set at creation).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import ray
+
+
+class _Host:
+    """Builds ``cls(*args, **kwargs)`` in the actor process and forwards calls to it."""
+
+    def __init__(self, cls: type, *args: Any, **kwargs: Any) -> None:
+        self._obj = cls(*args, **kwargs)
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``obj.method(*args, **kwargs)`` inside the actor."""
+        return getattr(self._obj, method)(*args, **kwargs)
+
+    def pid(self) -> int:
+        """The actor's worker process id."""
+        return os.getpid()
+
+    def node_id(self) -> str:
+        """The Ray node the actor runs on."""
+        return str(ray.get_runtime_context().get_node_id())
+
+
+@ray.remote
+class CoordinatorActor(_Host):
+    """Hosts the :class:`~hasivu_compute.runtime.coordinator.Coordinator`."""
+
+
+@ray.remote
+class ShardActor(_Host):
+    """Hosts a :class:`~hasivu_compute.runtime.shard.ShardWorker`."""
+
+
+@ray.remote
+class IngestActor(_Host):
+    """Hosts an :class:`~hasivu_compute.runtime.ingest.IngestWorker`."""

@@ -1,0 +1,115 @@
+"""Starting, joining and leaving Ray, with one set of environment settings.
+
+Every process we start (the local Ray instance, its workers, our actors) must
+agree on ``RAY_AUTH_MODE`` (a mismatch makes actor creation fail) and never
+phone home (``RAY_USAGE_STATS_ENABLED=0``).  The variables are set in this
+process before Ray starts, so raylet/GCS inherit them, and passed again in the
+job's ``runtime_env`` so workers on other nodes see the same values.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import ray
+
+from hasivu_compute._core.config import Settings
+from hasivu_compute._core.errors import ClusterError
+
+NAMESPACE = "hasivu"
+
+
+def ray_env_vars(settings: Settings) -> dict[str, str]:
+    """The environment every Ray process of ours runs with."""
+    return {
+        "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", settings.ray_auth_mode),
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
+
+
+def apply_env(settings: Settings) -> dict[str, str]:
+    """Set the Ray environment in this process (before ``ray.init``) and return it."""
+    env = ray_env_vars(settings)
+    os.environ.update(env)
+    return env
+
+
+@dataclass(slots=True)
+class RayHandle:
+    """What ``start_or_join`` did, so that ``leave`` undoes exactly that.
+
+    Attributes:
+        started: this process called ``ray.init`` (and so must ``ray.shutdown``).
+        address: the cluster address, for messages.
+        mode: "embedded" (a local instance we started), "joined" (already
+            initialised in this process) or "cluster" (an address was given).
+    """
+
+    started: bool
+    address: str
+    mode: str
+
+
+def start_or_join(
+    address: str | None, settings: Settings, num_cpus: int | None = None
+) -> RayHandle:
+    """Connect this process to Ray: reuse, join ``address``, or start a local instance.
+
+    Args:
+        address: None for the embedded default (start a local instance unless
+            ``RAY_ADDRESS`` names one), or "auto" / "host:port" / "ray://host:port".
+        settings: engine settings (for the auth mode).
+        num_cpus: CPUs of a locally started instance (None = all).
+
+    Raises:
+        ClusterError: the cluster at ``address`` cannot be reached.
+    """
+    env = apply_env(settings)
+    if ray.is_initialized():
+        return RayHandle(started=False, address=_current_address(), mode="joined")
+    runtime_env = {"env_vars": env}
+    try:
+        if address is None and not os.environ.get("RAY_ADDRESS"):
+            ray.init(
+                address="local",
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                namespace=NAMESPACE,
+                runtime_env=runtime_env,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+            mode = "embedded"
+        else:
+            ray.init(
+                address=address,
+                namespace=NAMESPACE,
+                runtime_env=runtime_env,
+                log_to_driver=False,
+            )
+            mode = "cluster"
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ClusterError(
+            f"could not connect to Ray at {address or os.environ.get('RAY_ADDRESS')!r}: {exc}; "
+            "check the address, or call hc.connect() without one for a local instance"
+        ) from exc
+    return RayHandle(started=True, address=_current_address(), mode=mode)
+
+
+def leave(handle: RayHandle) -> None:
+    """Disconnect from Ray if (and only if) ``start_or_join`` connected us."""
+    if handle.started and ray.is_initialized():
+        ray.shutdown()
+
+
+def _current_address() -> str:
+    try:
+        return str(ray.get_runtime_context().gcs_address)
+    except Exception:  # Ray client contexts have no gcs address
+        return "ray-client"
+
+
+def cluster_cpus() -> int:
+    """CPUs in the connected cluster (at least 1)."""
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))

@@ -1,0 +1,125 @@
+"""The coordinator: the one place that changes the catalog and commits snapshots.
+
+A plain class (unit tests drive it directly); :mod:`hasivu_compute.runtime.actors`
+wraps it in a named, restartable Ray actor.  It holds no state that storage does
+not: the catalog, snapshots and producers' last sequences are all read back from
+the table files, so a restarted coordinator simply reopens the catalog.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from hasivu_compute._core.errors import CommitConflictError
+from hasivu_compute.runtime.values import CommitAck
+from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.table.catalog import Catalog
+from hasivu_compute.table.updates import DuplicateBatchError
+
+COMMIT_ATTEMPTS = 5
+
+
+def open_catalog(data_uri: str, storage_options: dict[str, Any] | None = None) -> Catalog:
+    """The catalog over ``data_uri`` (a local folder or ``s3://bucket/prefix``)."""
+    if "://" not in data_uri:
+        os.makedirs(data_uri, exist_ok=True)
+    return Catalog(FileIO.from_uri(data_uri, **(storage_options or {})))
+
+
+class Coordinator:
+    """Owns catalog changes and commits; every method is safe to retry after a crash.
+
+    Args:
+        data_uri: where the tables live.
+        storage_options: extra FileIO options (S3 endpoint, credentials provider...).
+    """
+
+    def __init__(self, data_uri: str, storage_options: dict[str, Any] | None = None) -> None:
+        self.data_uri = data_uri
+        self._catalog = open_catalog(data_uri, storage_options)
+        self.started_at = time.time()
+
+    def pid(self) -> int:
+        """The OS process id (fault-injection tests kill it)."""
+        return os.getpid()
+
+    def ping(self) -> float:
+        """When this incarnation started (changes after a restart)."""
+        return self.started_at
+
+    # --- catalog ---------------------------------------------------------------
+
+    def create_table(
+        self,
+        name: str,
+        schema: pa.Schema,
+        partition_by: Sequence[str] | None = None,
+        if_not_exists: bool = False,
+    ) -> str:
+        """Create a table; returns its name.  Raises TableExistsError unless ``if_not_exists``."""
+        kwargs: dict[str, Any] = {"if_not_exists": if_not_exists}
+        if partition_by:
+            kwargs["partition_by"] = list(partition_by)
+        self._catalog.create_table(name, schema, **kwargs)
+        return name
+
+    def drop_table(self, name: str) -> None:
+        """Drop a table (TableNotFoundError if absent)."""
+        self._catalog.drop_table(name)
+
+    def list_tables(self) -> list[str]:
+        """Names of the tables, sorted."""
+        return sorted(self._catalog.list_tables())
+
+    def last_sequence(self, name: str, producer_id: str) -> int | None:
+        """The last committed sequence of ``producer_id`` on ``name`` (None if never)."""
+        snapshot = self._catalog.load_table(name).refresh()
+        value = snapshot.producers.get(producer_id)
+        return None if value is None else int(value)
+
+    # --- commits ---------------------------------------------------------------
+
+    def commit(
+        self,
+        name: str,
+        files: Sequence[Any],
+        producer_id: str | None = None,
+        sequence: int | None = None,
+    ) -> CommitAck:
+        """Append ``files`` (already written) as one snapshot, exactly once per (producer, sequence).
+
+        A duplicate leaves its files alone: they may be the very files the first
+        attempt committed (a reply lost in a crash); true orphans go to vacuum.
+
+        Commits are serialised by the actor; a conflict with another committer
+        (a backfill, a second coordinator on shared storage) is retried on the
+        refreshed table, and the table's producer record makes the retry a no-op
+        if the first attempt had in fact been published.
+        """
+        last: CommitConflictError | None = None
+        for attempt in range(COMMIT_ATTEMPTS):
+            table = self._catalog.load_table(name)
+            try:
+                result = table.commit_append(
+                    list(files), producer_id=producer_id, sequence=sequence
+                )
+            except DuplicateBatchError:
+                version = int(self._catalog.load_table(name).refresh().version)
+                return CommitAck(table=name, version=version, rows=0, duplicate=True)
+            except CommitConflictError as exc:
+                last = exc
+                time.sleep(0.01 * (attempt + 1))
+                continue
+            return CommitAck(
+                table=name,
+                version=int(result.version),
+                rows=int(result.rows),
+                duplicate=bool(result.duplicate),
+            )
+        assert last is not None
+        raise last

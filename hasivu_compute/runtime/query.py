@@ -1,0 +1,285 @@
+"""Scatter/gather: run a plan's fragments on the shards that own their partitions.
+
+A query is bound and optimized on the driver (pruning happens there, from
+snapshot statistics, without reading data), cut into fragments, and each
+exchange's fragments are regrouped by the shard that owns their partition on
+the ring: one fragment per shard and exchange, sent only to shards that hold
+unpruned partitions.  Partial results come back as Arrow tables through the
+object store and are merged on the driver.
+
+Failure rule: every fragment's partial result is present, or the query raises.
+A fragment whose shard died is retried (Ray retries on the restarted actor
+first; then we send it to the next shard on the ring, which can read the same
+immutable files); after ``max_attempts`` the query raises
+:class:`QueryFailedError`.  Never a silent subset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import ray
+from ray.exceptions import GetTimeoutError, RayTaskError
+
+from hasivu_compute._core.errors import QueryFailedError
+from hasivu_compute.runtime.ring import HashRing, routing_key
+from hasivu_compute.runtime.shard import FragmentStats
+from hasivu_compute.runtime.writers import ACTOR_FAILURES, unwrap_task_error
+
+RETRY_BACKOFF_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class QueryStats:
+    """What a distributed query did.
+
+    Attributes:
+        fragments: per shard-fragment statistics (one per shard and exchange).
+        pruning: per scan, ``"table: partitions a/b, segments c/d, ..."``.
+        plan_s / scatter_s / merge_s: wall time of planning, fragments, merge.
+        retries: fragments re-sent after a shard failure.
+    """
+
+    fragments: tuple[FragmentStats, ...]
+    pruning: tuple[str, ...]
+    plan_s: float
+    scatter_s: float
+    merge_s: float
+    retries: int
+
+    @property
+    def rows_scanned(self) -> int:
+        """Rows of the columns read on all shards."""
+        return sum(f.rows_scanned for f in self.fragments)
+
+    @property
+    def bytes_scanned(self) -> int:
+        """Decoded bytes of the columns read on all shards."""
+        return sum(f.bytes_scanned for f in self.fragments)
+
+    @property
+    def shards_used(self) -> int:
+        """Distinct shards that ran a fragment."""
+        return len({f.shard for f in self.fragments})
+
+    @property
+    def pruning_text(self) -> str:
+        """Pruning of every scan on one line."""
+        return "; ".join(self.pruning) if self.pruning else "no pruning information"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """Rows and statistics of one query."""
+
+    table: pa.Table
+    stats: QueryStats
+
+
+@dataclass(slots=True)
+class _Task:
+    fragment: Any
+    shard: int
+    ref: Any
+    attempts: int
+
+
+def assign_fragments(fragments: Sequence[Any], ring: HashRing) -> dict[Hashable, list[Any]]:
+    """Regroup fragments into one per (shard, exchange), by the owner of each file's partition.
+
+    Files of one partition always share a ring key (its leading value), so a
+    fragment that must see whole partitions stays correct after regrouping.
+    Fragments without files (an empty table) go to no shard: see ``local``.
+    """
+    by_target: dict[tuple[Hashable, int], list[Any]] = {}
+    templates: dict[tuple[Hashable, int], Any] = {}
+    for fragment in fragments:
+        for scan_file in fragment.files:
+            data_file = scan_file.file
+            key = routing_key(tuple(data_file.partition), data_file.path)
+            if fragment.whole_partitions and not data_file.partition:
+                key = ("p", ())  # one unpartitioned "partition": keep it whole
+            target = (ring.owner(key), fragment.exchange_id)
+            by_target.setdefault(target, []).append(scan_file)
+            templates.setdefault(target, fragment)
+    out: dict[Hashable, list[Any]] = {}
+    for (shard, _exchange), files in by_target.items():
+        template = templates[(shard, _exchange)]
+        merged = dataclasses.replace(
+            template, files=tuple(files), partition=_common_partition(files)
+        )
+        out.setdefault(shard, []).append(merged)
+    return out
+
+
+def _common_partition(files: Sequence[Any]) -> tuple[object, ...] | None:
+    parts = {tuple(sf.file.partition) for sf in files}
+    return parts.pop() if len(parts) == 1 else None
+
+
+class QueryRunner:
+    """Runs logical plans on shard actors.
+
+    Args:
+        catalog: a driver-side catalog (reads snapshots for planning).
+        shards: shard actor handles; shard ``i`` is ring node ``i``.
+        max_attempts: attempts per fragment before :class:`QueryFailedError`.
+        timeout_s: longest wait for one fragment attempt.
+    """
+
+    def __init__(
+        self, catalog: Any, shards: Sequence[Any], max_attempts: int = 3, timeout_s: float = 600.0
+    ) -> None:
+        self._catalog = catalog
+        self._shards = list(shards)
+        self.ring = HashRing(tuple(range(len(self._shards))))
+        self._max_attempts = max_attempts
+        self._timeout = timeout_s
+
+    # --- planning ----------------------------------------------------------------
+
+    def source(self) -> Any:
+        """A fresh table source (one per query: it pins each table's current version)."""
+        from hasivu_compute.plan.source import CatalogSource
+
+        return CatalogSource(self._catalog)
+
+    def bind(self, plan: Any, source: Any | None = None) -> Any:
+        """The plan with tables pinned to snapshots and names resolved."""
+        from hasivu_compute.plan.binder import bind_plan
+
+        source = source or self.source()
+        return bind_plan(plan, source.resolve)
+
+    def optimize(self, plan: Any) -> Any:
+        """Bound and optimized (pruned, split into exchanges)."""
+        return self.prepare(plan).optimized
+
+    def output_schema(self, plan: Any) -> pa.Schema:
+        """The Arrow schema ``plan`` produces (no data is read)."""
+        from hasivu_compute.plan.binder import output_schema
+
+        return output_schema(self.bind(plan))
+
+    def prepare(self, plan: Any) -> Any:
+        """Every stage of ``plan``: bound, optimized, physical (fragments + merge)."""
+        from hasivu_compute.runtime.fragments import prepare_plans
+
+        return prepare_plans(plan, self.source())
+
+    # --- running -----------------------------------------------------------------
+
+    def execute(self, plan: Any) -> pa.Table:
+        """Run ``plan``; its rows."""
+        return self.run(plan).table
+
+    def run(self, plan: Any) -> QueryResult:
+        """Run ``plan``; rows and statistics."""
+        from hasivu_compute.runtime.fragments import merge_partials, pruning_lines
+
+        started = time.perf_counter()
+        plans = self.prepare(plan)
+        planned = time.perf_counter()
+        partials, stats, retries = self._scatter_gather(plans.physical)
+        gathered = time.perf_counter()
+        table = merge_partials(plans, partials)
+        done = time.perf_counter()
+        return QueryResult(
+            table,
+            QueryStats(
+                fragments=tuple(stats),
+                pruning=pruning_lines(plans.optimized),
+                plan_s=planned - started,
+                scatter_s=gathered - planned,
+                merge_s=done - gathered,
+                retries=retries,
+            ),
+        )
+
+    def _scatter_gather(self, physical: Any) -> tuple[list[pa.Table], list[FragmentStats], int]:
+        """Send one fragment per (shard, exchange); wait for every one of them.
+
+        Exchanges whose files were all pruned send nothing: the merge step sees
+        no partials for them and produces the empty (or one-row global) answer.
+        """
+        tasks: list[_Task] = []
+        for shard, fragments in sorted(assign_fragments(physical.fragments, self.ring).items()):
+            for fragment in fragments:
+                tasks.append(_Task(fragment, int(shard), self._send(fragment, int(shard)), 1))
+        partials: list[pa.Table] = []
+        stats: list[FragmentStats] = []
+        retries = 0
+        for task in tasks:
+            table, fstats, extra = self._wait(task)
+            retries += extra
+            partials.append(table)
+            stats.append(fstats)
+        return partials, stats, retries
+
+    def _send(self, fragment: Any, shard: int) -> Any:
+        return self._shards[shard].call.remote("run", fragment)
+
+    def _wait(self, task: _Task) -> tuple[pa.Table, FragmentStats, int]:
+        retries = 0
+        while True:
+            try:
+                table, fstats = ray.get(task.ref, timeout=self._timeout)
+                return table, fstats, retries
+            except RayTaskError as exc:
+                raise unwrap_task_error(exc) from None
+            except ACTOR_FAILURES as exc:
+                if task.attempts >= self._max_attempts:
+                    raise QueryFailedError(
+                        f"fragment {task.fragment.fragment_id} of {task.fragment.table!r} failed "
+                        f"on {task.attempts} shards (last: shard {task.shard}): {exc}; "
+                        "no partial answer was returned"
+                    ) from exc
+                time.sleep(RETRY_BACKOFF_S * task.attempts)  # let Ray restart the actor
+                task.attempts += 1
+                task.shard = (task.shard + 1) % len(self._shards)
+                task.ref = self._send(task.fragment, task.shard)
+                retries += 1
+            except GetTimeoutError as exc:
+                raise QueryFailedError(
+                    f"fragment {task.fragment.fragment_id} took more than {self._timeout}s "
+                    f"on shard {task.shard}"
+                ) from exc
+
+    # --- explain -----------------------------------------------------------------
+
+    def explain(self, plan: Any, analyze: bool = False, stage: str | None = None) -> str:
+        """The plan as text; ``analyze`` runs it and adds per-shard statistics."""
+        from hasivu_compute.runtime.fragments import explain_text
+
+        if not analyze:
+            return explain_text(self, plan, stage)
+        text = explain_text(self, plan, stage)
+        result = self.run(plan)
+        return text + "\n" + format_analyze(result)
+
+
+def format_analyze(result: QueryResult) -> str:
+    """The ``explain(analyze=True)`` section: timings, per-shard rows/bytes, pruning."""
+    s = result.stats
+    lines = [
+        "Analyze:",
+        f"  rows out: {result.table.num_rows:,}",
+        f"  planning {s.plan_s * 1e3:.1f} ms, shards {s.scatter_s * 1e3:.1f} ms, "
+        f"merge {s.merge_s * 1e3:.1f} ms, retries {s.retries}",
+        f"  pruning: {s.pruning_text}",
+        "  shard  files  rows scanned  bytes scanned  from storage  cache hit/miss  rows out    time",
+    ]
+    for f in sorted(s.fragments, key=lambda f: f.shard):
+        lines.append(
+            f"  {f.shard:>5}  {f.files:>5}  {f.rows_scanned:>12,}  {f.bytes_scanned:>13,}  "
+            f"{f.bytes_from_storage:>12,}  {f.cache_hits:>7}/{f.cache_misses:<6}  "
+            f"{f.rows_out:>8,}  {f.seconds * 1e3:>6.1f} ms"
+        )
+    if not s.fragments:
+        lines.append("  (no shard ran: every file was pruned)")
+    return "\n".join(lines)

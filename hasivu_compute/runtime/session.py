@@ -1,0 +1,375 @@
+"""A connection's runtime: the Ray handle, the actors it uses, and the calls the SDK makes.
+
+``Runtime`` is what ``hc.connect()`` builds.  It starts or joins Ray, finds or
+creates the coordinator (one per data location, named, restartable), creates its
+shard actors (eagerly, so the first query is warm) and ingest actors (on first
+ingest), and on ``close`` stops exactly what it started.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+import ray
+import xxhash
+from ray.exceptions import ActorDiedError, RayTaskError
+
+from hasivu_compute._core.config import Settings, load_settings
+from hasivu_compute._core.errors import ClusterError, HasivuError
+from hasivu_compute.runtime.actors import CoordinatorActor, IngestActor, ShardActor
+from hasivu_compute.runtime.cluster import (
+    NAMESPACE,
+    RayHandle,
+    cluster_cpus,
+    leave,
+    ray_env_vars,
+    start_or_join,
+)
+from hasivu_compute.runtime.coordinator import Coordinator, open_catalog
+from hasivu_compute.runtime.ingest import (
+    DEFAULT_BATCH_ROWS,
+    IngestWorker,
+    is_single_batch,
+    iter_user_batches,
+    name_batch_error,
+    split_rows,
+    to_arrow_table,
+)
+from hasivu_compute.runtime.ingest_pipeline import IngestPipeline
+from hasivu_compute.runtime.shard import ShardWorker
+from hasivu_compute.runtime.values import IngestResult
+from hasivu_compute.runtime.writers import ACTOR_FAILURES, ActorBatchWriter, unwrap_task_error
+
+COORDINATOR_WAIT_S = 120.0
+
+
+def resolve_data_uri(data_dir: str | os.PathLike[str] | None, settings: Settings) -> str:
+    """An absolute local path or a URI (``s3://``) every process can open."""
+    raw = str(data_dir) if data_dir is not None else settings.data_dir
+    if "://" in raw:
+        return raw.rstrip("/")
+    return os.path.abspath(os.path.expanduser(raw))
+
+
+def coordinator_name(data_uri: str) -> str:
+    """The coordinator's actor name: one per data location in the cluster."""
+    return f"hasivu-coordinator-{xxhash.xxh64_hexdigest(data_uri.encode())[:12]}"
+
+
+class Runtime:
+    """The Ray side of a connection.
+
+    Args:
+        address: None for the embedded default, or a Ray address ("auto", "ray://...").
+        data_dir: local folder or ``s3://bucket/prefix`` (default: settings).
+        num_shards: shard actors (default: settings, else one per cluster CPU).
+        num_ingest_actors: ingest actors (default: settings, else one per CPU, at most 4).
+        shard_cache_bytes: per-shard hot column budget (default: settings).
+        storage_options: extra FileIO options (S3 endpoint...).
+        num_cpus: CPUs of a locally started Ray instance.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        num_shards: int | None = None,
+        num_ingest_actors: int | None = None,
+        shard_cache_bytes: int | None = None,
+        storage_options: dict[str, Any] | None = None,
+        num_cpus: int | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.data_uri = resolve_data_uri(data_dir, self.settings)
+        self.storage_options = dict(storage_options or {})
+        self._catalog = open_catalog(self.data_uri, self.storage_options)
+        self._ray: RayHandle = start_or_join(address, self.settings, num_cpus)
+        self._created: list[Any] = []
+        self._closed = False
+        try:
+            cpus = cluster_cpus()
+            self._num_shards = num_shards or self.settings.num_shards or cpus
+            self._num_ingest = num_ingest_actors or self.settings.num_ingest_actors or min(cpus, 4)
+            self._cache_bytes = (
+                self.settings.shard_cache_bytes if shard_cache_bytes is None else shard_cache_bytes
+            )
+            self._coordinator = self._find_or_create_coordinator()
+            self.shards = self._create_shards()
+            self._ingest: list[Any] | None = None
+        except BaseException:
+            self.close()
+            raise
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """ "embedded", "joined" or "cluster"."""
+        return self._ray.mode
+
+    def _actor_options(self, **extra: Any) -> dict[str, Any]:
+        opts: dict[str, Any] = {
+            "num_cpus": 0,
+            "max_restarts": -1,
+            "runtime_env": {"env_vars": ray_env_vars(self.settings)},
+        }
+        opts.update(extra)
+        return opts
+
+    def _find_or_create_coordinator(self) -> Any:
+        name = coordinator_name(self.data_uri)
+        try:
+            return ray.get_actor(name, namespace=NAMESPACE)
+        except ValueError:
+            pass
+        handle = CoordinatorActor.options(  # type: ignore[attr-defined]
+            **self._actor_options(name=name, namespace=NAMESPACE, get_if_exists=True)
+        ).remote(Coordinator, self.data_uri, self.storage_options)
+        self._created.append(handle)
+        return handle
+
+    def _create_shards(self) -> list[Any]:
+        shards = [
+            ShardActor.options(  # type: ignore[attr-defined]
+                **self._actor_options(
+                    max_task_retries=2, scheduling_strategy=spread_strategy(index)
+                )
+            ).remote(ShardWorker, self.data_uri, self._cache_bytes, self.storage_options, index)
+            for index in range(self._num_shards)
+        ]
+        self._created.extend(shards)
+        return shards
+
+    def ingest_actors(self) -> list[Any]:
+        """The ingest actors (created on first use)."""
+        if self._ingest is None:
+            self._ingest = [
+                IngestActor.options(  # type: ignore[attr-defined]
+                    **self._actor_options(
+                        max_task_retries=0, scheduling_strategy=spread_strategy(index)
+                    )
+                ).remote(IngestWorker, self.data_uri, self.storage_options)
+                for index in range(self._num_ingest)
+            ]
+            self._created.extend(self._ingest)
+        return self._ingest
+
+    @property
+    def coordinator(self) -> Any:
+        """The coordinator actor handle."""
+        return self._coordinator
+
+    def close(self) -> None:
+        """Kill the actors this runtime created and leave Ray if it joined it."""
+        if self._closed:
+            return
+        self._closed = True
+        if ray.is_initialized():
+            for handle in self._created:
+                try:
+                    ray.kill(handle, no_restart=True)
+                except Exception:  # already gone: nothing to stop
+                    continue
+        self._created.clear()
+        leave(self._ray)
+
+    # --- coordinator calls -------------------------------------------------------
+
+    def call_coordinator(self, method: str, *args: Any, retry: bool = True, **kwargs: Any) -> Any:
+        """``Coordinator.method(...)`` on the actor; retried across a restart when ``retry``.
+
+        Every coordinator method we retry is idempotent (reads, or commits keyed
+        by producer and sequence), so a retry after a crash cannot apply twice.
+        A restarting actor is waited for (with backoff, up to
+        ``COORDINATOR_WAIT_S``); a dead one is found again or re-created.
+        """
+        deadline = time.monotonic() + COORDINATOR_WAIT_S
+        delay = 0.1
+        while True:
+            try:
+                return ray.get(self._coordinator.call.remote(method, *args, **kwargs))
+            except RayTaskError as exc:
+                raise unwrap_task_error(exc) from None
+            except ACTOR_FAILURES as exc:
+                if not retry or time.monotonic() > deadline:
+                    raise ClusterError(
+                        f"the coordinator failed running {method!r}: {exc}; "
+                        "committed data is safe in storage, retry the call"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                if isinstance(exc, ActorDiedError):
+                    self._coordinator = self._find_or_create_coordinator()
+
+    def create_table(
+        self,
+        name: str,
+        schema: pa.Schema,
+        partition_by: Sequence[Any] | None = None,
+        if_not_exists: bool = False,
+    ) -> None:
+        """Create a table through the coordinator."""
+        self.call_coordinator(
+            "create_table", name, schema, partition_by, if_not_exists, retry=if_not_exists
+        )
+
+    def drop_table(self, name: str) -> None:
+        """Drop a table through the coordinator, and make the shards forget it.
+
+        Shards cache snapshots by (table, version); a table re-created under
+        the same name starts again at version 1, so the old entries must go.
+        """
+        self.call_coordinator("drop_table", name, retry=False)
+        refs = [shard.call.remote("forget_table", name) for shard in self.shards]
+        for ref in refs:
+            try:
+                ray.get(ref)
+            except ACTOR_FAILURES:
+                continue  # a restarted shard has an empty cache anyway
+
+    def table_schema(self, name: str) -> pa.Schema | None:
+        """The current Arrow schema of table ``name`` (None if there is no such table)."""
+        from hasivu_compute._core.errors import TableNotFoundError
+
+        try:
+            return self._catalog.load_table(name).snapshot().schema.to_arrow()
+        except TableNotFoundError:
+            return None
+
+    def tables(self) -> list[str]:
+        """Names of all tables."""
+        return list(self.call_coordinator("list_tables"))
+
+    # --- ingest ------------------------------------------------------------------
+
+    def ingest(
+        self,
+        name: str,
+        data: object,
+        producer_id: str | None = None,
+        *,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        max_inflight: int | None = None,
+        progress: bool | None = None,
+        total_rows: int | None = None,
+    ) -> IngestResult:
+        """Write ``data`` into table ``name`` exactly once (see :class:`IngestPipeline`)."""
+        producer = producer_id or f"anon-{uuid.uuid4().hex}"
+        table = self._catalog.load_table(name)
+        batches, total = self._plan_batches(table, data, batch_rows)
+        last = self.call_coordinator("last_sequence", name, producer)
+        actors = self.ingest_actors()
+        writer = ActorBatchWriter(actors, name)
+        bar = _progress_bar(name, total if total is not None else total_rows, progress)
+        try:
+            pipeline = IngestPipeline(
+                name,
+                producer,
+                writer,
+                lambda files, seq: self.call_coordinator("commit", name, files, producer, seq),
+                last,
+                max_inflight=max_inflight or 2 * len(actors),
+                on_rows=bar.update,
+            )
+            return pipeline.run(batches)
+        finally:
+            bar.close()
+
+    def _plan_batches(self, table: Any, data: object, batch_rows: int) -> tuple[Any, int | None]:
+        """Batches to send, and the total row count when known.
+
+        One table given at once is validated whole *before* it is split, so a
+        bad row rejects the whole call (with its row number in the caller's
+        table), never a prefix of it.
+        """
+        schema = table.snapshot().schema
+        if is_single_batch(data):
+            whole = to_arrow_table(data)
+            return _sliced([whole], schema, batch_rows), whole.num_rows
+        return _sliced(iter_user_batches(data), schema, batch_rows), None
+
+    # --- queries -----------------------------------------------------------------
+
+    def query_runner(self) -> Any:
+        """The scatter/gather executor over this runtime's shards."""
+        from hasivu_compute.runtime.query import QueryRunner
+
+        return QueryRunner(self._catalog, self.shards)
+
+    def shard_pids(self) -> list[int]:
+        """OS process ids of the shard actors (fault-injection tests kill them)."""
+        return [int(p) for p in ray.get([s.pid.remote() for s in self.shards])]
+
+    def ingest_pids(self) -> list[int]:
+        """OS process ids of the ingest actors."""
+        return [int(p) for p in ray.get([a.pid.remote() for a in self.ingest_actors()])]
+
+    def coordinator_pid(self) -> int:
+        """OS process id of the coordinator actor."""
+        return int(ray.get(self._coordinator.pid.remote()))
+
+
+def _sliced(batches: Any, schema: Any, batch_rows: int) -> Any:
+    """Each user batch, split into slices of ``batch_rows``; a batch that is split is
+    validated whole first, so a bad row rejects all of it (row numbers stay the caller's)."""
+    from hasivu_compute.table.validate import validate_batch
+
+    for index, batch in enumerate(batches):
+        if batch.num_rows <= batch_rows:
+            yield index, batch
+            continue
+        try:
+            valid = validate_batch(schema, batch)
+        except HasivuError as exc:
+            raise name_batch_error(exc, index) from exc
+        for part in split_rows(valid, batch_rows):
+            yield index, part
+
+
+def spread_strategy(index: int) -> Any:
+    """Place the ``index``-th actor of a kind on the ``index``-th alive node (soft).
+
+    Ray's "SPREAD" is best effort and packs zero-CPU actors onto one node; a
+    soft node affinity spreads them for sure, and still lets Ray restart an
+    actor elsewhere when its node is gone.
+    """
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
+    if len(nodes) < 2:
+        return "DEFAULT"
+    return NodeAffinitySchedulingStrategy(node_id=nodes[index % len(nodes)], soft=True)
+
+
+class _NoBar:
+    def update(self, _n: int) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _progress_bar(name: str, total: int | None, progress: bool | None) -> Any:
+    """A tqdm bar for long inputs (shown after one second; never for ``progress=False``)."""
+    if progress is False:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=f"ingest {name}",
+        unit="rows",
+        unit_scale=True,
+        delay=0.0 if progress else 1.0,
+        leave=False,
+    )
+
+
+__all__ = ["Runtime", "coordinator_name", "resolve_data_uri"]

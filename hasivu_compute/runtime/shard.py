@@ -1,0 +1,208 @@
+"""Shard workers: run plan fragments over the partitions they own, from a hot column cache.
+
+:class:`ShardWorker` is the plain class inside each shard actor.  It reads
+segment columns through :class:`CachedReader`, which keeps decoded columns in a
+byte-budgeted LRU (segments are immutable, so a cached column never goes stale)
+and counts what a fragment touched, for ``explain(analyze=True)``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from hasivu_compute.runtime.cache import CacheStats, ColumnCache
+from hasivu_compute.runtime.coordinator import open_catalog
+
+
+@dataclass(frozen=True, slots=True)
+class FragmentStats:
+    """What one fragment did on one shard (a picklable value).
+
+    Attributes:
+        shard: shard index.
+        seconds: wall time of the fragment on the shard.
+        files: segment files read.
+        rows_scanned: rows of the columns read (before filters).
+        bytes_scanned: decoded bytes of the columns read.
+        bytes_from_storage: decoded bytes that were not in the cache (I/O + decode).
+        rows_out: rows of the partial result.
+        cache_hits / cache_misses: column lookups answered / not answered by the cache.
+        pid: shard process id.
+    """
+
+    shard: int
+    seconds: float
+    files: int
+    rows_scanned: int
+    bytes_scanned: int
+    bytes_from_storage: int
+    rows_out: int
+    cache_hits: int
+    cache_misses: int
+    pid: int
+
+
+class _Counters:
+    __slots__ = ("bytes", "files", "hits", "misses", "rows", "storage_bytes")
+
+    def __init__(self) -> None:
+        self.files = self.rows = self.bytes = self.storage_bytes = self.hits = self.misses = 0
+
+
+class CachedReader:
+    """Reads segment columns by current name, through a shared :class:`ColumnCache`.
+
+    Args:
+        catalog: the catalog the tables live in.
+        cache: the shard's column cache.
+    """
+
+    def __init__(self, catalog: Any, cache: ColumnCache) -> None:
+        self._catalog = catalog
+        self._cache = cache
+        self._tables: dict[str, Any] = {}
+        self._snapshots: dict[tuple[str, int], Any] = {}
+        self._lock = threading.Lock()
+        self.counters = _Counters()
+
+    def reset_counters(self) -> _Counters:
+        """Start counting a new fragment; returns the counters of the previous one."""
+        old, self.counters = self.counters, _Counters()
+        return old
+
+    def _table(self, name: str) -> Any:
+        with self._lock:
+            table = self._tables.get(name)
+        if table is None:
+            table = self._catalog.load_table(name)
+            with self._lock:
+                self._tables[name] = table
+        return table
+
+    def forget_table(self, name: str) -> None:
+        """Drop cached table handles and snapshots of ``name`` (after a drop)."""
+        with self._lock:
+            self._tables.pop(name, None)
+            for key in [k for k in self._snapshots if k[0] == name]:
+                del self._snapshots[key]
+
+    def snapshot(self, name: str, version: int | None) -> Any:
+        """Snapshot ``version`` of table ``name`` (cached: snapshots are immutable)."""
+        if version is None:
+            return self._table(name).refresh()
+        key = (name, version)
+        with self._lock:
+            snap = self._snapshots.get(key)
+        if snap is None:
+            try:
+                snap = self._table(name).snapshot(version)
+            except Exception:
+                # a table object loaded before this version existed: reload once
+                with self._lock:
+                    self._tables.pop(name, None)
+                snap = self._table(name).snapshot(version)
+            with self._lock:
+                self._snapshots[key] = snap
+        return snap
+
+    def read(
+        self,
+        table: str,
+        version: int | None,
+        scan_file: Any,
+        columns: Sequence[str],
+    ) -> pa.Table:
+        """Columns ``columns`` (current names) of one data file at snapshot ``version``,
+        only its surviving chunks (``scan_file.chunks``; None = all)."""
+        from hasivu_compute.table.reading import read_segment
+
+        data_file = scan_file.file
+        columns = list(columns)
+        snap = self.snapshot(table, version)
+        schema = snap.schema
+        chunk_key = None if scan_file.chunks is None else tuple(scan_file.chunks)
+        keys = [(table, data_file.path, schema.schema_id, c, chunk_key) for c in columns]
+        found = {c: self._cache.get(k) for c, k in zip(columns, keys, strict=True)}
+        missing = [c for c in columns if found[c] is None]
+        counters = self.counters
+        counters.files += 1
+        counters.hits += len(columns) - len(missing)
+        counters.misses += len(missing)
+        if missing:
+            reader = self._table(table).open_segment(data_file)
+            fresh = read_segment(reader, schema, missing, chunk_key)
+            for name in missing:
+                value = fresh.column(name)
+                found[name] = value
+                self._cache.put(keys[columns.index(name)], value)
+                counters.storage_bytes += value.nbytes
+        fields = [schema.field(c).to_arrow() for c in columns]
+        out = pa.Table.from_arrays([found[c] for c in columns], schema=pa.schema(fields))
+        counters.rows += out.num_rows
+        counters.bytes += out.nbytes
+        return out
+
+
+class ShardWorker:
+    """Runs fragments (the body of a shard actor).
+
+    Args:
+        data_uri: where the tables live.
+        cache_bytes: hot column budget of this shard.
+        storage_options: extra FileIO options.
+        index: this shard's index on the ring.
+    """
+
+    def __init__(
+        self,
+        data_uri: str,
+        cache_bytes: int,
+        storage_options: dict[str, Any] | None = None,
+        index: int = 0,
+    ) -> None:
+        self.index = index
+        self._cache = ColumnCache(cache_bytes)
+        self.reader = CachedReader(open_catalog(data_uri, storage_options), self._cache)
+        self.fragments_run = 0
+
+    def pid(self) -> int:
+        """The OS process id (fault-injection tests kill it)."""
+        return os.getpid()
+
+    def forget_table(self, name: str) -> None:
+        """Forget snapshots of a dropped table (its re-creation restarts at version 1)."""
+        self.reader.forget_table(name)
+
+    def cache_stats(self) -> CacheStats:
+        """Size and counters of the hot column cache."""
+        return self._cache.stats()
+
+    def run(self, fragment: Any) -> tuple[pa.Table, FragmentStats]:
+        """Run one fragment; returns its partial result and what it touched."""
+        from hasivu_compute.runtime.fragments import run_on_reader
+
+        started = time.perf_counter()
+        self.reader.reset_counters()
+        out = run_on_reader(fragment, self.reader)
+        c = self.reader.counters
+        self.fragments_run += 1
+        stats = FragmentStats(
+            shard=self.index,
+            seconds=time.perf_counter() - started,
+            files=c.files,
+            rows_scanned=c.rows,
+            bytes_scanned=c.bytes,
+            bytes_from_storage=c.storage_bytes,
+            rows_out=out.num_rows,
+            cache_hits=c.hits,
+            cache_misses=c.misses,
+            pid=os.getpid(),
+        )
+        return out, stats

@@ -1,0 +1,64 @@
+"""Ingest through the actors: exactly once, validated, streamed."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from hasivu_compute._core.errors import HasivuError, SchemaMismatchError
+
+pytestmark = pytest.mark.integration
+
+
+def _stored(conn, name: str) -> pa.Table:
+    from hasivu_compute.runtime.coordinator import open_catalog
+
+    return open_catalog(conn.data_dir).load_table(name).read()
+
+
+def test_ingest_table_then_retry_with_same_producer_adds_nothing(
+    conn, orders_schema, make_orders
+) -> None:
+    conn.create_table("orders", orders_schema, partition_by=[("school_id", "bucket[4]")])
+    data = make_orders(10_000)
+    first = conn.ingest("orders", data, producer_id="pos-7", batch_rows=2_000)
+    assert (first.rows, first.batches, first.skipped_batches) == (10_000, 5, 0)
+    again = conn.ingest("orders", data, producer_id="pos-7", batch_rows=2_000)
+    assert (again.rows, again.skipped_batches) == (0, 5), "a retried call must write nothing"
+    stored = _stored(conn, "orders")
+    assert stored.num_rows == 10_000
+    assert sorted(stored.column("order_id").to_pylist()) == list(range(10_000))
+
+
+def test_stream_of_batches_and_pandas(conn, orders_schema, make_orders) -> None:
+    conn.create_table("orders", orders_schema)
+    stream = (make_orders(1_000, start=i * 1_000).to_batches()[0] for i in range(6))
+    result = conn.ingest("orders", stream, producer_id="stream")
+    assert result.rows == 6_000 and result.batches == 6
+    pdf = make_orders(500, start=6_000).to_pandas()
+    assert conn.ingest("orders", pdf).rows == 500
+    assert _stored(conn, "orders").num_rows == 6_500
+
+
+def test_bad_batch_is_rejected_whole_naming_column_and_row(
+    conn, orders_schema, make_orders
+) -> None:
+    conn.create_table("orders", orders_schema)
+    good = make_orders(100)
+    bad = make_orders(100, start=100).to_pydict()
+    bad["amount"] = [str(a) for a in bad["amount"]]
+    bad["amount"][41] = "twelve"
+    bad_table = pa.table(bad)
+    with pytest.raises(HasivuError) as info:
+        conn.ingest("orders", [good, bad_table], producer_id="feed")
+    assert isinstance(info.value, SchemaMismatchError | ValueError | TypeError)
+    assert "amount" in str(info.value)
+    assert _stored(conn, "orders").num_rows == 100, (
+        "the good batch before it is committed; the bad one not"
+    )
+    # one big table with a bad row is rejected as a whole before any slice is written
+    whole = pa.concat_tables([make_orders(5_000, start=1_000).cast(bad_table.schema), bad_table])
+    with pytest.raises(HasivuError) as info:
+        conn.ingest("orders", whole, batch_rows=1_000)
+    assert "amount" in str(info.value) and "5041" in str(info.value), str(info.value)
+    assert _stored(conn, "orders").num_rows == 100
