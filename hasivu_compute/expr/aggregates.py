@@ -27,6 +27,7 @@ approx_quantile(q)            KLL doubles sketch (k=200), serialized       ±1.3
 
 from __future__ import annotations
 
+import collections
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -47,14 +48,14 @@ from hasivu_compute.expr.nodes import AggCall
 Spec: TypeAlias = tuple[str | list[str], str, pc.FunctionOptions | None]
 
 _ONLY_VALID = pc.CountOptions(mode="only_valid")
-#: Name of the row-number column available to combine specs.
-ROW = "__hc_row"
 #: Pseudo group-by functions (see ``aggsteps``): the group's distinct non-null values as a
 #: list, and the distinct union of a list column's lists. They run on Polars, which
 #: builds per-group unique lists faster than Arrow's ``hash_distinct`` (measured numbers
 #: in ``aggsteps._polars_group``), with an Arrow fallback for types Polars lacks.
 UNIQUE_VALUES = "unique_values"
 UNION_VALUES = "union_values"
+#: The number of distinct non-null values (one-shot aggregation: no state to merge).
+UNIQUE_COUNT = "unique_count"
 HLL_LG_K = 12
 KLL_K = 200
 
@@ -95,19 +96,18 @@ class AggregateFunction(ABC):
         """Turn the group-by outputs of :meth:`partial_specs` into state columns."""
         return columns
 
+    def one_shot_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        """Specs for a partial that is finalized directly (never combined); their
+        outputs may be a cheaper state that only :meth:`finalize` understands."""
+        return self.partial_specs(arg, call)
+
     @abstractmethod
     def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
         """Group-by aggregations that merge many state rows of one group."""
         ...
 
-    def combine_finish(
-        self, columns: list[pa.Array], call: AggCall, inputs: list[pa.Array]
-    ) -> list[pa.Array]:
-        """Turn the group-by outputs of :meth:`combine_specs` into state columns.
-
-        ``inputs`` are the state columns being merged; a spec over :data:`ROW`
-        (``(ROW, "list", None)``) lists, per group, the input rows it merges.
-        """
+    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
+        """Turn the group-by outputs of :meth:`combine_specs` into state columns."""
         return columns
 
     def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
@@ -146,11 +146,16 @@ class _Count(AggregateFunction):
             return [(arg, UNIQUE_VALUES, None)]
         return [(arg, "count", _ONLY_VALID)]
 
+    def one_shot_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        if call.distinct:
+            return [(str(arg), UNIQUE_COUNT, None)]  # a count, not the value lists
+        return self.partial_specs(arg, call)
+
     def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
         return [(states[0], UNION_VALUES if call.distinct else "sum", None)]
 
     def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
-        if call.distinct:
+        if call.distinct and not pat.is_integer(states[0].type):
             lengths = pc.list_value_length(states[0])
             return pc.cast(pc.fill_null(lengths, 0), pa.int64())
         return pc.fill_null(pc.cast(states[0], pa.int64()), 0)
@@ -257,9 +262,7 @@ class _Variance(AggregateFunction):
     def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
         return [(s, "list", None) for s in states]
 
-    def combine_finish(
-        self, columns: list[pa.Array], call: AggCall, inputs: list[pa.Array]
-    ) -> list[pa.Array]:
+    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
         return list(merge_moments(*columns))
 
     def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
@@ -349,8 +352,7 @@ def _hll_values(values: pa.Array) -> list[object]:
 
 def _build_hll(values: Sequence[object]) -> bytes:
     sketch = ds.hll_sketch(HLL_LG_K, ds.HLL_8)
-    for v in values:
-        sketch.update(v)
+    collections.deque(map(sketch.update, values), maxlen=0)  # C-level loop, no bytecode per value
     return bytes(sketch.serialize_compact())
 
 
@@ -377,9 +379,7 @@ class _ApproxCountDistinct(AggregateFunction):
     def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
         return [(states[0], "list", None)]
 
-    def combine_finish(
-        self, columns: list[pa.Array], call: AggCall, inputs: list[pa.Array]
-    ) -> list[pa.Array]:
+    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
         merged = []
         for group in columns[0].to_pylist():
             union = ds.hll_union(HLL_LG_K)
@@ -438,9 +438,7 @@ class _ApproxQuantile(AggregateFunction):
     def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
         return [(states[0], "list", None)]
 
-    def combine_finish(
-        self, columns: list[pa.Array], call: AggCall, inputs: list[pa.Array]
-    ) -> list[pa.Array]:
+    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
         merged = []
         for group in columns[0].to_pylist():
             sketch = ds.kll_doubles_sketch(KLL_K)

@@ -27,8 +27,8 @@ import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.aggregates import (
-    ROW,
     UNION_VALUES,
+    UNIQUE_COUNT,
     UNIQUE_VALUES,
     Spec,
     aggregate_function,
@@ -73,6 +73,19 @@ class AggregateSteps:
 
     def partial(self, batch: pa.Table | pa.RecordBatch) -> pa.Table:
         """Per-group states of ``batch`` (one row per group present in it)."""
+        return self._partial(batch, one_shot=False)
+
+    def aggregate(self, batch: pa.Table | pa.RecordBatch) -> pa.Table:
+        """``finalize(partial(batch))`` for a batch that holds whole groups (one shard
+        owning its groups, or a single process), skipping mergeable states.
+
+        count(DISTINCT) then counts with Polars ``n_unique`` instead of building value
+        lists (2M rows, 2,000 groups: 0.27 s end to end vs 0.79 s for Arrow's
+        ``hash_count_distinct``; see :func:`_polars_group`).
+        """
+        return self.finalize(self._partial(batch, one_shot=True))
+
+    def _partial(self, batch: pa.Table | pa.RecordBatch, one_shot: bool) -> pa.Table:
         columns: dict[str, pa.Array | pa.ChunkedArray] = {}
         for i, key in enumerate(self.keys):
             columns[f"__k{i}"] = _canonical(evaluate_column(key, batch))
@@ -87,7 +100,8 @@ class AggregateSteps:
                 if call.distinct or call.fn == "approx_count_distinct":
                     value = _canonical(value)  # distinct values: -0.0 is 0.0
                 columns[arg_name] = value
-            specs.append(func.partial_specs(arg_name, call))
+            get_specs = func.one_shot_specs if one_shot else func.partial_specs
+            specs.append(get_specs(arg_name, call))
         group_cols = [f"__k{i}" for i in range(len(self.keys))]
         grouped = _group(pa.table(columns) if columns else _rows(batch.num_rows), group_cols, specs)
         states = []
@@ -95,6 +109,11 @@ class AggregateSteps:
             raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
             states.extend(aggregate_function(call.fn).partial_finish(raw, call))
         keys = [grouped[c] for c in group_cols]
+        if one_shot:  # states may differ from partial_schema (e.g. counts for lists)
+            fields = [
+                f.with_type(v.type) for f, v in zip(self.partial_schema, keys + states, strict=True)
+            ]
+            return _assemble(pa.schema(fields), keys + states)
         return _assemble(self.partial_schema, keys + states)
 
     def combine(self, partials: Sequence[pa.Table]) -> pa.Table:
@@ -104,15 +123,11 @@ class AggregateSteps:
         specs = []
         for i, call in enumerate(self.calls):
             specs.append(aggregate_function(call.fn).combine_specs(self._state_names(i), call))
-        if any(s[0] == ROW for per_call in specs for s in per_call):
-            table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
         grouped = _group(table, list(self.key_names), specs)
         states = []
         for i, call in enumerate(self.calls):
             raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
-            uses_rows = any(s[0] == ROW for s in specs[i])  # only then are inputs needed
-            inputs = [_flat(table[n]) for n in self._state_names(i)] if uses_rows else []
-            states.extend(aggregate_function(call.fn).combine_finish(raw, call, inputs))
+            states.extend(aggregate_function(call.fn).combine_finish(raw, call))
         keys = [grouped[k] for k in self.key_names]
         return _assemble(self.partial_schema, keys + states)
 
@@ -190,9 +205,9 @@ def split_aggregate(
 def aggregate(
     table: pa.Table | pa.RecordBatch, keys: Sequence[Expr | str], aggs: Sequence[Expr]
 ) -> pa.Table:
-    """One-shot grouped aggregation (``finalize(partial(table))``)."""
-    steps = split_aggregate(keys, aggs, table.schema)
-    return steps.finalize(steps.partial(table))
+    """One-shot grouped aggregation (``finalize(partial(table))``, see
+    :meth:`AggregateSteps.aggregate`)."""
+    return split_aggregate(keys, aggs, table.schema).aggregate(table)
 
 
 def _partial_schema(
@@ -262,16 +277,18 @@ def _group(table: pa.Table, group_cols: list[str], specs: list[list[Spec]]) -> p
     return _attach(grouped, extra, group_cols)
 
 
-_SET_FNS = frozenset({UNIQUE_VALUES, UNION_VALUES})
+_SET_FNS = frozenset({UNIQUE_VALUES, UNION_VALUES, UNIQUE_COUNT})
 _SET_ROW = "__hc_set_row"
 
 
 def _polars_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> pa.Table:
     """Per-group distinct-value lists on Polars, groups in first-appearance order.
 
-    Measured on 2M rows (2,000 groups, 400k distinct int64 values, shared 2-core box):
-    unique lists per group Polars 1.02 s vs Arrow ``hash_distinct`` 1.36 s; a plain
-    distinct count Polars ``n_unique`` 0.65 s vs Arrow ``hash_count_distinct`` 1.69 s.
+    Measured on 2M rows (2,000 groups, 400k distinct int64 values; shared 2-core box,
+    best of 3-5, two runs): per-group value lists Polars 0.31-0.37 s vs Arrow
+    ``hash_distinct`` 0.43-0.74 s; merging 4 partials 0.07 s here vs 1.8 s with Arrow
+    (take + two-column hash group-by + sort); a distinct count Polars ``n_unique``
+    0.18-0.26 s vs Arrow ``hash_count_distinct`` 0.78 s (DuckDB: 0.64-0.96 s).
     Polars reads the Arrow buffers without copying (``pl.from_arrow``).
     """
     inputs = sorted({str(s[0]) for s in specs})
@@ -282,7 +299,9 @@ def _polars_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> 
         values = pl.col(str(spec[0]))
         if spec[1] == UNION_VALUES:
             values = values.explode()
-        exprs.append(values.drop_nulls().unique().alias(spec_output_name(spec)))
+        values = values.drop_nulls()
+        result = values.n_unique().cast(pl.Int64) if spec[1] == UNIQUE_COUNT else values.unique()
+        exprs.append(result.alias(spec_output_name(spec)))
     out = frame.group_by(group_cols, maintain_order=True).agg(exprs).to_arrow()
     keys = [out[c].cast(table.schema.field(c).type) for c in group_cols]
     rest = [out[spec_output_name(s)] for s in specs]
@@ -296,12 +315,15 @@ def _arrow_set_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) 
     only_valid = pc.CountOptions(mode="only_valid")
     aggs: list[Spec] = [(_SET_ROW, "list", None)]
     aggs += [(str(s[0]), "distinct", only_valid) for s in specs if s[1] == UNIQUE_VALUES]
+    aggs += [(str(s[0]), "count_distinct", only_valid) for s in specs if s[1] == UNIQUE_COUNT]
     table = table.append_column(_SET_ROW, rows)
     grouped = table.group_by(group_cols, use_threads=False).aggregate(aggs)
     columns = [grouped[c] for c in group_cols]
     for spec in specs:
         if spec[1] == UNIQUE_VALUES:
             columns.append(grouped[f"{spec[0]}_distinct"])
+        elif spec[1] == UNIQUE_COUNT:
+            columns.append(grouped[f"{spec[0]}_count_distinct"])
         else:
             row_lists = _flat(grouped[f"{_SET_ROW}_list"])
             columns.append(distinct_per_group(row_lists, _flat(table[str(spec[0])])))

@@ -35,12 +35,6 @@ _SIMPLE = {
     "floor": "floor",
     "ceil": "ceil",
     "sqrt": "sqrt",
-    "eq": "equal",
-    "ne": "not_equal",
-    "lt": "less",
-    "le": "less_equal",
-    "gt": "greater",
-    "ge": "greater_equal",
     "and": "and_kleene",
     "or": "or_kleene",
     "not": "invert",
@@ -162,9 +156,12 @@ def _translate_call(expr: Call, args: list[pc.Expression]) -> pc.Expression | No
     if fn == "modulo" and T.is_integer(expr.dtype):
         a, b = args
         return _call("subtract", [a, _call("multiply", [_call("divide_checked", [a, b]), b])])
+    if fn in _COMPARE:
+        return _compare(fn, args[0], args[1], _is_float_call(expr))
     if fn == "between":
         x, lo, hi = args
-        return _call("and_kleene", [_call("greater_equal", [x, lo]), _call("less_equal", [x, hi])])
+        floats = _is_float_call(expr)
+        return _call("and_kleene", [_compare("ge", x, lo, floats), _compare("le", x, hi, floats)])
     if fn == "round":
         ndigits = int(expr.option("ndigits", 0))  # type: ignore[call-overload]
         if T.is_integer(expr.dtype) and ndigits >= 0:
@@ -188,6 +185,35 @@ def _translate_call(expr: Call, args: list[pc.Expression]) -> pc.Expression | No
         opts = pc.RoundTemporalOptions(1, str(expr.option("unit")), week_starts_monday=True)
         return _call("floor_temporal", args, opts)
     return None
+
+
+_COMPARE = {
+    "eq": "equal",
+    "ne": "not_equal",
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+}
+
+
+def _is_float_call(expr: Call) -> bool:
+    return any(T.is_float(a.dtype) for a in expr.args)
+
+
+def _compare(fn: str, a: pc.Expression, b: pc.Expression, floats: bool) -> pc.Expression:
+    """Comparison in DuckDB's total order for floats (see ``evaluate.compare``)."""
+    if not floats:
+        return _call(_COMPARE[fn], [a, b])
+    if fn in ("gt", "ge"):
+        return _compare("lt" if fn == "gt" else "le", b, a, floats)
+    a_nan, b_nan = _call("is_nan", [a]), _call("is_nan", [b])
+    eq = _call("or_kleene", [_call("equal", [a, b]), _call("and_kleene", [a_nan, b_nan])])
+    if fn in ("eq", "ne"):
+        return eq if fn == "eq" else _call("invert", [eq])
+    not_a_nan = _call("invert", [a_nan])
+    lt = _call("or_kleene", [_call("less", [a, b]), _call("and_kleene", [not_a_nan, b_nan])])
+    return lt if fn == "lt" else _call("or_kleene", [lt, eq])
 
 
 def _string_predicate(expr: Call, arg: pc.Expression) -> pc.Expression:

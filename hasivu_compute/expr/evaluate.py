@@ -8,8 +8,8 @@ numbers is IEEE float division (``1/0`` is ``inf``), while integer ``//`` and
 NULL is not taken, and a branch that fails (``x // 0``) is re-evaluated only on
 the rows that take it, as SQL evaluates CASE lazily; ``LIKE`` has no escape character.
 
-Known difference: float comparisons follow IEEE (``NaN = NaN`` is false), while
-DuckDB orders NaN above every number.
+Floats compare in DuckDB's total order: ``NaN = NaN`` is true and NaN is above
+every number (IEEE would say false for both).
 
 Errors from data (overflow, division by zero, a failing CAST) are raised as
 :class:`InvalidDataError` naming the expression.
@@ -281,7 +281,7 @@ def round_half_away(x: np.ndarray, ndigits: int) -> np.ndarray:
             scale = 10.0 ** (-ndigits)
             q = x / scale
             r = np.where(q >= 0, np.floor(q + 0.5), np.ceil(q - 0.5))
-            return np.where(np.isfinite(x), r * scale, x)
+            return np.where(np.isfinite(x), np.copysign(r * scale, x), x)
         scale = 10.0**ndigits
         p = x * scale
         low = np.floor(p)
@@ -290,16 +290,58 @@ def round_half_away(x: np.ndarray, ndigits: int) -> np.ndarray:
         if ties.size:
             err = _two_product_error(x[ties], scale)
             up[ties] = np.where(err == 0, p[ties] > 0, err > 0)
-        rounded = (low + up) / scale
+        rounded = np.copysign((low + up) / scale, x)  # -0.04 rounds to -0.0 (C round)
         keep = ~(np.abs(p) < 2.0**52)  # huge, inf or NaN: nothing to round
         if keep.any():
             rounded[keep] = x[keep]
-        return rounded
+        return rounded  # type: ignore[no-any-return]
 
 
 def _between(expr: Call, args: list[Value], n: int) -> Value:
     x, lo, hi = args
-    return pc.and_kleene(pc.greater_equal(x, lo), pc.less_equal(x, hi))
+    return pc.and_kleene(compare("ge", x, lo), compare("le", x, hi))
+
+
+_IEEE = {
+    "eq": "equal",
+    "ne": "not_equal",
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+}
+_SWAP = {"gt": "lt", "ge": "le"}
+
+
+def _has_nan(value: Value) -> bool:
+    if not T.is_float(value.type):
+        return False
+    return bool(pc.any(pc.is_nan(value)).as_py())
+
+
+def compare(fn: str, a: Value, b: Value) -> Value:
+    """SQL comparison; floats use DuckDB's total order (NaN = NaN, NaN above all numbers).
+
+    The NaN-aware form costs three extra kernels, so it runs only when an operand
+    actually holds a NaN.
+    """
+    if not (_has_nan(a) or _has_nan(b)):
+        return pc.call_function(_IEEE[fn], [a, b])
+    if fn in _SWAP:
+        return compare(_SWAP[fn], b, a)
+    a_nan, b_nan = pc.is_nan(a), pc.is_nan(b)
+    eq = pc.or_kleene(pc.equal(a, b), pc.and_kleene(a_nan, b_nan))
+    if fn in ("eq", "ne"):
+        return eq if fn == "eq" else pc.invert(eq)
+    lt = pc.or_kleene(pc.less(a, b), pc.and_kleene(pc.invert(a_nan), b_nan))
+    return lt if fn == "lt" else pc.or_kleene(lt, eq)
+
+
+def _compare_kernel(fn: str) -> Kernel:
+    def kernel(expr: Call, args: list[Value], n: int) -> Value:
+        return compare(fn, args[0], args[1])
+
+    return kernel
 
 
 def _length(expr: Call, args: list[Value], n: int) -> Value:
@@ -377,12 +419,7 @@ _CALLS: dict[str, Kernel] = {
     "ceil": _simple("ceil"),
     "sqrt": _simple("sqrt"),
     "round": _round,
-    "eq": _simple("equal"),
-    "ne": _simple("not_equal"),
-    "lt": _simple("less"),
-    "le": _simple("less_equal"),
-    "gt": _simple("greater"),
-    "ge": _simple("greater_equal"),
+    **{fn: _compare_kernel(fn) for fn in ("eq", "ne", "lt", "le", "gt", "ge")},
     "between": _between,
     "and": _simple("and_kleene"),
     "or": _simple("or_kleene"),

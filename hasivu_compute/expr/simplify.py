@@ -166,8 +166,8 @@ def rewrite_not(expr: Expr) -> Expr:
 
     ``NOT (a AND b) → NOT a OR NOT b``, ``NOT (x < 1) → x >= 1``,
     ``NOT (x IS NULL) → x IS NOT NULL``, ``NOT (x BETWEEN l AND h) → x < l OR x > h``.
-    Comparisons of floating-point values keep their NOT: with NaN (IEEE),
-    ``NOT (x < 1)`` and ``x >= 1`` differ.
+    Comparisons of floating-point values keep their NOT (conservative about NaN,
+    whose ordering differs between IEEE and SQL engines).
     """
     return transform(expr, _rewrite_not_node)
 

@@ -269,12 +269,16 @@ def test_arrow_fallback_for_distinct_states_matches_polars_path(
         return sorted(out.to_pylist(), key=lambda r: str(r["k"]))
 
     expected = run()
+    one_shot = sorted(aggregate(table, ["k"], aggs).to_pylist(), key=lambda r: str(r["k"]))
+    assert one_shot == expected, "one-shot n_unique path equals partial/combine/finalize"
 
     def refuse(*_args: object) -> pa.Table:
         raise TypeError("pretend Polars lacks this type")
 
     monkeypatch.setattr(aggsteps, "_polars_group", refuse)
     assert run() == expected
+    fallback = sorted(aggregate(table, ["k"], aggs).to_pylist(), key=lambda r: str(r["k"]))
+    assert fallback == expected
 
 
 def test_group_alignment_survives_a_different_group_order() -> None:

@@ -144,3 +144,33 @@ def test_functions_match_duckdb(
     duck: duckdb.DuckDBPyConnection, table: pa.Table, expr: Expr, sql: str
 ) -> None:
     _check(duck, (expr, sql), table)
+
+
+_SPECIAL = [float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 1.5, None]
+
+
+@pytest.mark.parametrize(
+    ("expr", "sql"),
+    [
+        (col("x") == col("y"), "x = y"),
+        (col("x") != col("y"), "x != y"),
+        (col("x") < col("y"), "x < y"),
+        (col("x") <= col("y"), "x <= y"),
+        (col("x") > col("y"), "x > y"),
+        (col("x") >= col("y"), "x >= y"),
+        (~(col("x") < 1.0), "NOT (x < 1.0::DOUBLE)"),
+        (col("x").between(0.0, col("y")), "x BETWEEN 0.0::DOUBLE AND y"),
+        (col("x") > float("nan"), "x > 'nan'::DOUBLE"),
+        (col("x").is_in([0.0, 1.5]), "x IN (0.0::DOUBLE, 1.5::DOUBLE)"),
+        (col("x").round(0), "round(x, 0)"),
+        (col("x") / col("y"), "x / y"),
+    ],
+    ids=str,
+)
+def test_nan_infinity_and_signed_zero_match_duckdb(
+    duck: duckdb.DuckDBPyConnection, expr: Expr, sql: str
+) -> None:
+    """DuckDB orders NaN above every number and NaN = NaN; we follow it."""
+    pairs = [(a, b) for a in _SPECIAL for b in _SPECIAL]
+    table = pa.table({"x": [a for a, _ in pairs], "y": [b for _, b in pairs]})
+    _check(duck, (expr, sql), table)
