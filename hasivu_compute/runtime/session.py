@@ -334,18 +334,21 @@ def _sliced(batches: Any, schema: Any, batch_rows: int) -> Any:
 
 
 def spread_strategy(index: int) -> Any:
-    """Place the ``index``-th actor of a kind on the ``index``-th alive node (soft).
+    """Place the ``index``-th actor of a kind on the ``index``-th alive node.
 
-    Ray's "SPREAD" is best effort and packs zero-CPU actors onto one node; a
-    soft node affinity spreads them for sure, and still lets Ray restart an
-    actor elsewhere when its node is gone.
+    Ray's "SPREAD" is best effort and packs zero-CPU actors onto one node, and a
+    *soft* affinity silently falls back to the driver's node whenever the target
+    raylet is slow to report resources (seen on a loaded 2-core box), so the
+    affinity is hard. The price: an actor whose node is removed cannot restart
+    elsewhere; the query runner then routes its fragments to the next shard on
+    the ring (see ``runtime/query.py``), so answers stay exact.
     """
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
     if len(nodes) < 2:
         return "DEFAULT"
-    return NodeAffinitySchedulingStrategy(node_id=nodes[index % len(nodes)], soft=True)
+    return NodeAffinitySchedulingStrategy(node_id=nodes[index % len(nodes)], soft=False)
 
 
 class _NoBar:

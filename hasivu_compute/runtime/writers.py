@@ -22,10 +22,11 @@ from hasivu_compute.runtime.values import WrittenBatch
 # Errors that mean "the worker (or the node holding its result) went away", not
 # "the input is bad": the work is safe to send again.
 ACTOR_FAILURES: tuple[type[BaseException], ...] = (RayActorError, ObjectLostError)
-try:  # present in recent Ray; an actor that is restarting
-    from ray.exceptions import ActorUnavailableError
+try:  # present in recent Ray: an actor that is restarting, or one pinned to a node
+    # that is gone (shards use hard node affinity, see session.spread_strategy)
+    from ray.exceptions import ActorUnavailableError, ActorUnschedulableError
 
-    ACTOR_FAILURES = (*ACTOR_FAILURES, ActorUnavailableError)
+    ACTOR_FAILURES = (*ACTOR_FAILURES, ActorUnavailableError, ActorUnschedulableError)
 except ImportError:  # pragma: no cover - older Ray
     pass
 

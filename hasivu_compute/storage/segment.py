@@ -5,6 +5,12 @@ chunks of ``chunk_rows`` rows; each chunk stores one encoded, compressed,
 checksummed block per column (see :mod:`.footer` for the layout). The table
 layer writes segments with :func:`encode_segment` and reads them with
 :class:`SegmentReader`; it records :class:`SegmentInfo` in its manifests.
+
+Writing: blocks encode in a thread pool (zstd and numpy release the GIL). Each
+block's encoding is chosen from its data (:mod:`.encodings.chooser`); chunks
+0, 8, 16, ... run the full trials and the chunks after each reuse its pick per
+column unless it no longer applies. Every block gets a zone map; key-like
+columns (or those listed in ``WriteOptions.bloom_columns``) also a bloom filter.
 """
 
 from __future__ import annotations
