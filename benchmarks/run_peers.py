@@ -10,6 +10,7 @@ The parent checks every answer against the reference peer, prints a ratio table 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -86,9 +87,9 @@ def _write_report(
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from benchmarks.peers import PEER_SETUP, PEERS
+    from benchmarks.peers import PEER_SETUP, PEER_TEARDOWN, PEERS
 
-    with __import__("contextlib").suppress(Exception):
+    with contextlib.suppress(Exception):
         pa.jemalloc_set_decay_ms(0)  # return freed memory at once so RSS deltas mean something
     peer, out = args.worker, Path(args.out)
     data = prepare_data(args.sf, args.orders)
@@ -127,6 +128,12 @@ def _worker(args: argparse.Namespace) -> int:
                     "trace": traceback.format_exc(limit=6),
                 }
             _write_report(out, peer, report, queries)  # after each query: survives a timeout
+    teardown = PEER_TEARDOWN.get(peer)
+    if teardown is not None:
+        try:
+            report["info"] = teardown()
+        except Exception as exc:
+            report["info"] = {"teardown_error": f"{type(exc).__name__}: {exc}"}
     _write_report(out, peer, report, queries)
     if "ray" in sys.modules:
         import ray
@@ -250,6 +257,8 @@ def _markdown(
         + f". Best of {args.repeat} after {args.warmup} warm-up; ratio to the fastest peer.\n",
         "## Wall time\n",
         common.markdown_table(rows),
+        "## First (cold) run, before the timed runs\n",
+        common.markdown_table(rows, value_key="first_run_s", ratios=False),
         "## Peak RSS growth of the peer's process (MiB; Ray workers not counted)\n",
         common.markdown_table(rows, value_key="peak_rss_mb", unit="MiB", ratios=False),
         "## Peer start-up (not in the query times)\n",
