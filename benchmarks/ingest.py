@@ -46,12 +46,12 @@ def _lancedb(table: pa.Table, folder: Path) -> None:
 class _EngineWriter:
     """Writes into a fresh table of one shared embedded cluster (start-up is not timed)."""
 
-    def __init__(self, conn: object, partition_by: list[str] | None) -> None:
+    def __init__(self, conn: object, partition_by: list[tuple[str, str]] | None) -> None:
         self._conn, self._partition_by, self._n = conn, partition_by, 0
 
     def __call__(self, table: pa.Table, _folder: Path) -> None:
         self._n += 1
-        name = f"orders_{'_'.join(self._partition_by or ['flat'])}_{self._n}"
+        name = f"orders_{'partitioned' if self._partition_by else 'flat'}_{self._n}"
         self._conn.create_table(name, table.schema, partition_by=self._partition_by)  # type: ignore[attr-defined]
         result = self._conn.ingest(name, table, progress=False)  # type: ignore[attr-defined]
         if result.rows != table.num_rows:
@@ -91,7 +91,7 @@ def run(n_rows: int, repeat: int, with_hasivu: bool) -> list[dict[str, object]]:
         conn = hc.connect(data_dir=folder, num_cpus=len(os.sched_getaffinity(0)))
         results.append({"writer": "hasivu startup", "seconds": time.perf_counter() - t0})
         engine = [
-            ("hasivu_by_school", _EngineWriter(conn, ["school_id"])),
+            ("hasivu_school_bucket16", _EngineWriter(conn, [("school_id", "bucket[16]")])),
             ("hasivu_unpartitioned", _EngineWriter(conn, None)),
         ]
         writers = engine + writers

@@ -1,7 +1,9 @@
 """Turn a validated batch into segment files, one or more per partition.
 
-Rows are routed to partitions with one vectorised group-by over the partition
-values (no per-row Python); each partition's rows are taken, encoded by the
+Rows are routed to partitions with one vectorised sort over the partition
+values (no per-row Python), clustered inside a partition by the source columns
+of bucket/month/day fields so chunk zone maps stay narrow; each partition's rows
+are taken, encoded by the
 storage layer, and written under a fresh uuid name. Files are written before the
 commit and become visible only when a snapshot references them; a crash in
 between leaves orphans that vacuum removes after its grace period.
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import WriteOptions, encode_segment
@@ -45,9 +48,7 @@ def split_by_partition(
         return
     values = spec.partition_values(data, snapshot.schema)
     codes = _partition_codes(values)
-    # numpy's stable sort is a radix sort for 16-bit keys: O(n), ~10x faster on 1M rows.
-    keys16 = codes.astype(np.uint16) if int(codes.max()) < (1 << 16) else codes
-    order = np.argsort(keys16, kind="stable")
+    order = _cluster_order(data, codes, _cluster_columns(snapshot))
     ordered = codes[order]
     bounds = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
     starts = np.concatenate(([0], bounds))
@@ -57,6 +58,41 @@ def split_by_partition(
     keys = [firsts.column(i).to_pylist() for i in range(firsts.num_columns)]
     for g, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         yield tuple(k[g] for k in keys), grouped.slice(start, end - start)
+
+
+def _cluster_columns(snapshot: Snapshot) -> list[str]:
+    """Source columns of the non-identity partition fields (bucket, month, day).
+
+    Inside a ``bucket[16]`` partition of ``school_id`` the rows of ~60 schools
+    are mixed; sorting them by ``school_id`` gives every chunk a narrow zone map,
+    so a one-school query decodes the chunks of that school only. An identity
+    field is constant inside its partition, so sorting by it gains nothing.
+    """
+    names: list[str] = []
+    for pf in snapshot.spec.fields:
+        if pf.transform != "identity":
+            name = snapshot.schema.by_id(pf.source_id).name
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _cluster_order(
+    data: pa.Table, codes: np.ndarray[Any, Any], cluster: list[str]
+) -> np.ndarray[Any, Any]:
+    """Row order grouping rows by partition code, then by the clustering columns."""
+    if not cluster:
+        # numpy's stable sort is a radix sort for 16-bit keys: O(n), ~10x faster on 1M rows.
+        keys16 = codes.astype(np.uint16) if int(codes.max()) < (1 << 16) else codes
+        return np.argsort(keys16, kind="stable")
+    keyed = pa.table(
+        [pa.array(codes), *(data.column(name) for name in cluster)],
+        names=["__partition", *(f"__c{i}" for i in range(len(cluster)))],
+    )
+    sort_keys = [(name, "ascending") for name in keyed.column_names]
+    indices = pc.sort_indices(keyed, sort_keys=sort_keys)  # nulls last (the default)
+    order: np.ndarray[Any, Any] = indices.to_numpy()
+    return order
 
 
 def _partition_codes(values: pa.Table) -> np.ndarray[Any, Any]:

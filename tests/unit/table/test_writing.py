@@ -63,3 +63,61 @@ def test_every_row_lands_once_in_its_partition(data: list[tuple], spec_index: in
             assert got == [value] * part.num_rows
         seen.extend(part.column("row").to_pylist())
     assert sorted(seen) == list(range(len(data)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=rows)
+def test_rows_are_clustered_by_bucket_source_inside_each_partition(data: list[tuple]) -> None:
+    snap = snapshot(0)  # bucket[3] of k, then identity s: rows sorted by k inside a partition
+    table = pa.table(
+        {
+            "k": pa.array([r[0] for r in data], pa.int64()),
+            "s": pa.array([r[1] for r in data], pa.string()),
+            "d": pa.array([r[2] for r in data], pa.date32()),
+            "row": pa.array(range(len(data)), pa.int64()),
+        }
+    )
+    for _key, part in split_by_partition(table, snap):
+        ks = part.column("k").to_pylist()
+        present = [k for k in ks if k is not None]
+        assert present == sorted(present), "bucket source column must be sorted in its partition"
+        assert ks[: len(present)] == present, "nulls go last"
+        for k in set(present):  # ties keep input order (stable), so appends stay in order
+            rows_of_k = [
+                r for r, kk in zip(part.column("row").to_pylist(), ks, strict=True) if kk == k
+            ]
+            assert rows_of_k == sorted(rows_of_k)
+
+
+def test_clustering_lets_chunk_zone_maps_isolate_one_key(tmp_path) -> None:
+    from hasivu_compute.storage.fileio import FileIO
+    from hasivu_compute.storage.segment import WriteOptions
+    from hasivu_compute.table.writing import write_data_files
+
+    n = 40_000
+    table = pa.table(
+        {
+            "k": pa.array([(i * 7919) % 500 for i in range(n)], pa.int64()),  # keys well mixed
+            "s": pa.array(["x"] * n, pa.string()),
+            "d": pa.array([dt.date(2025, 1, 1)] * n, pa.date32()),
+            "row": pa.array(range(n), pa.int64()),
+        }
+    )
+    spec = PartitionSpec.build(SCHEMA, [("k", "bucket[2]")])
+    snap = Snapshot(1, None, 0, SCHEMA, spec, (), {}, {}, 4)
+    io = FileIO.from_uri(str(tmp_path))
+    files = write_data_files(io, snap, table, options=WriteOptions(chunk_rows=1_000))
+    k_id = SCHEMA.field("k").id
+    chunks_total = 0
+    chunks_with_key = 0
+    from hasivu_compute.storage.segment import SegmentReader
+
+    for f in files:
+        reader = SegmentReader(io.open_input(f.path), f.path)
+        for c in range(reader.num_chunks):
+            chunks_total += 1
+            st_ = reader.chunk_stats(c, k_id)
+            if st_.min <= 123 <= st_.max:
+                chunks_with_key += 1
+    assert chunks_total >= 40
+    assert chunks_with_key <= 2, "clustered by k: one key spans at most two 1,000-row chunks"
