@@ -553,10 +553,62 @@ def hasivu(spec: QuerySpec, data: DataPaths) -> pa.Table:
     return _HASIVU["conn"].sql(spec.sql)  # type: ignore[attr-defined]
 
 
+def _setup_hasivu_local(data: DataPaths) -> None:
+    """The single-process engine (no Ray) on the same layout as ``hasivu``.
+
+    Tables are written with ``Table.append`` in 1M-row batches into a temporary
+    catalog; queries run through ``exec.execute`` (all fragments in this process,
+    a small thread pool). This is the query-engine figure of the planner issue;
+    ``hasivu`` adds the Ray scatter/gather on top of the same fragments.
+    """
+    import atexit
+    import shutil
+    import tempfile
+    import time
+
+    import pyarrow.parquet as pq
+
+    from hasivu_compute.storage.fileio import FileIO
+    from hasivu_compute.table.catalog import Catalog
+
+    folder = tempfile.mkdtemp(prefix="hc-bench-local-")
+    atexit.register(shutil.rmtree, folder, True)
+    catalog = Catalog(FileIO.from_uri(folder))
+    schemas: dict[str, pa.Schema] = {}
+    ingest_s = {}
+    for name, path, partition_by in (
+        ("lineitem", data.lineitem, None),
+        ("orders", data.orders, [("school_id", "bucket[16]")]),
+    ):
+        pf = pq.ParquetFile(path)
+        schemas[name] = pf.schema_arrow
+        table = catalog.create_table(name, pf.schema_arrow, partition_by=partition_by or ())
+        t0 = time.perf_counter()
+        for batch in pf.iter_batches(batch_size=1 << 20):
+            table.append(pa.Table.from_batches([batch]))
+        ingest_s[name] = time.perf_counter() - t0
+    _HASIVU_LOCAL.update(catalog=catalog, schemas=schemas, ingest_s=ingest_s)
+
+
+_HASIVU_LOCAL: dict[str, object] = {}
+
+
+def hasivu_local(spec: QuerySpec, data: DataPaths) -> pa.Table:
+    """Our engine in one process: SQL -> plan -> ``exec.execute`` over the catalog."""
+    from hasivu_compute.exec import execute
+    from hasivu_compute.sql import to_plan
+
+    if "catalog" not in _HASIVU_LOCAL:
+        _setup_hasivu_local(data)
+    plan = to_plan(spec.sql, schema=_HASIVU_LOCAL["schemas"])  # type: ignore[arg-type]
+    return execute(plan, _HASIVU_LOCAL["catalog"])  # type: ignore[arg-type]
+
+
 # --- registry -----------------------------------------------------------------------------
 
 PEERS: dict[str, PeerFn] = {
     "hasivu": hasivu,
+    "hasivu_local": hasivu_local,
     "duckdb_native": duckdb_native,
     "duckdb_parquet": duckdb_parquet,
     "polars": polars_lazy,
@@ -567,13 +619,17 @@ PEERS: dict[str, PeerFn] = {
 }
 PEER_SETUP: dict[str, SetupFn] = {
     "hasivu": _setup_hasivu,
+    "hasivu_local": _setup_hasivu_local,
     "duckdb_native": _setup_duckdb_native,
     "daft_native": _setup_daft_native,
     "daft_ray": _setup_daft_ray,
     "ray_data": _setup_ray_data,
 }
 # Called once after the queries; what it returns is saved with the peer's report.
-PEER_TEARDOWN: dict[str, Callable[[], dict[str, object]]] = {"hasivu": _teardown_hasivu}
+PEER_TEARDOWN: dict[str, Callable[[], dict[str, object]]] = {
+    "hasivu": _teardown_hasivu,
+    "hasivu_local": lambda: {"ingest_s": _HASIVU_LOCAL.get("ingest_s")},
+}
 REFERENCE_PEERS = ("duckdb_native", "duckdb_parquet", "polars")
 
 __all__ = [

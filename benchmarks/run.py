@@ -66,6 +66,14 @@ def _peer_targets(peers: dict | None) -> list[dict]:
         _ratio_row("Q1 vs DuckDB-on-Parquet", _best(rows, "tpch_q1", "hasivu"), _best(rows, "tpch_q1", "duckdb_parquet"), 1.5, "hasivu / duckdb_parquet"),
         _ratio_row("one school x one month vs DuckDB-on-Parquet", _best(rows, "school_one_month", "hasivu"), _best(rows, "school_one_month", "duckdb_parquet"), 0.5, "hasivu / duckdb_parquet"),
     ]  # fmt: skip
+    # The single-process engine (planner issue): same Parquet-fed data, no Ray.
+    if any(r.get("peer") == "hasivu_local" for r in rows):
+        out += [
+            _ratio_row("local: Q1 vs DuckDB-on-Parquet", _best(rows, "tpch_q1", "hasivu_local"), _best(rows, "tpch_q1", "duckdb_parquet"), 3.0, "hasivu_local / duckdb_parquet"),
+            _ratio_row("local: Q6 vs DuckDB-on-Parquet", _best(rows, "tpch_q6", "hasivu_local"), _best(rows, "tpch_q6", "duckdb_parquet"), 3.0, "hasivu_local / duckdb_parquet"),
+            _ratio_row("local: one school x one month vs DuckDB-on-Parquet", _best(rows, "school_one_month", "hasivu_local"), _best(rows, "school_one_month", "duckdb_parquet"), 1.0, "hasivu_local / duckdb_parquet"),
+            _ratio_row("local: count distinct (school_month) vs Polars", _best(rows, "school_month", "hasivu_local"), _best(rows, "school_month", "polars"), 2.0, "hasivu_local / polars"),
+        ]  # fmt: skip
     for query in sorted({r["query"] for r in rows}):
         others = {p: b for p in SLOWER_PEERS if (b := _best(rows, query, p)) is not None}
         fastest = min(others, key=others.__getitem__) if others else None

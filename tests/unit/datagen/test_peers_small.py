@@ -1,4 +1,4 @@
-"""The in-process peers (DuckDB, Polars) agree on every query over tiny data.
+"""The in-process peers (DuckDB, Polars, our single-process engine) agree on every query.
 
 Dask, Daft and Ray Data peers run in the benchmark itself (they start schedulers or Ray).
 """
@@ -30,5 +30,5 @@ def test_duckdb_and_polars_agree_on_every_query(
     for spec in QUERIES.values():
         reference = normalize(spec, PEERS["duckdb_parquet"](spec, data))
         assert reference.num_rows > 0, f"{spec.name}: empty answer proves nothing"
-        for peer in ("duckdb_native", "polars"):
+        for peer in ("duckdb_native", "polars", "hasivu_local"):
             assert_same_answer(spec, reference, normalize(spec, PEERS[peer](spec, data)))
