@@ -173,3 +173,29 @@ def test_manifest_roundtrip_property(lo, hi, part, nulls) -> None:
     )
     snap = dataclasses.replace(first_snapshot(), data_files=(f,), producers={"p": nulls})
     assert decode_manifest(encode_manifest(snap), "x") == snap
+
+
+def test_parsed_manifests_are_reused_by_content_not_by_version(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from hasivu_compute.table.catalog import Catalog
+    from hasivu_compute.table.manifest import decode_manifest, encode_manifest
+
+    snap = sample()
+    data = encode_manifest(snap)
+    assert decode_manifest(data, "a") is decode_manifest(data, "b"), "same bytes: parsed once"
+
+    catalog = Catalog(FileIO.from_uri(str(tmp_path)))
+    schema = pa.schema([("k", pa.int64())])
+    first = catalog.create_table("t", schema)
+    first.append(pa.table({"k": [1, 2, 3]}, schema=schema))
+    old = catalog.load_table("t").snapshot()
+    catalog.drop_table("t")
+    second = catalog.create_table("t", schema)
+    second.append(pa.table({"k": [7]}, schema=schema))
+    new = catalog.load_table("t").snapshot()
+    assert new.version == old.version, "a re-created table reuses version numbers"
+    assert new.summary != old.summary or new.data_files != old.data_files, (
+        "the re-created table's snapshot must not be the dropped table's cached one"
+    )
+    assert catalog.load_table("t").read().column("k").to_pylist() == [7]
