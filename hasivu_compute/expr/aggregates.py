@@ -30,9 +30,9 @@ from __future__ import annotations
 import collections
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import datasketches as ds
 import numpy as np
@@ -380,14 +380,14 @@ class _ApproxCountDistinct(AggregateFunction):
         return [(states[0], "list", None)]
 
     def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        merged = []
-        for group in columns[0].to_pylist():
-            union = ds.hll_union(HLL_LG_K)
-            for blob in group or ():
-                if blob is not None:
-                    union.update(ds.hll_sketch.deserialize(blob))
-            merged.append(bytes(union.get_result(ds.HLL_8).serialize_compact()))
-        return [pa.array(merged, type=pa.binary())]
+        return [
+            _merge_sketch_lists(
+                columns[0],
+                lambda: ds.hll_union(HLL_LG_K),
+                lambda acc, blob: acc.update(ds.hll_sketch.deserialize(blob)),
+                lambda acc: bytes(acc.get_result(ds.HLL_8).serialize_compact()),
+            )
+        ]
 
     def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
         estimates = [
@@ -399,6 +399,27 @@ class _ApproxCountDistinct(AggregateFunction):
     @property
     def exact(self) -> bool:
         return False
+
+
+def _merge_sketch_lists(
+    groups: pa.Array,
+    new: Callable[[], Any],
+    add: Callable[[Any, bytes], None],
+    dump: Callable[[Any], bytes],
+) -> pa.Array:
+    """One merged sketch per group, from a list column of serialized partial sketches.
+
+    Shared by the HLL and KLL combines; nulls (empty partials) are skipped. The
+    loop is per partial sketch, not per row: datasketches merges whole sketches.
+    """
+    merged = []
+    for group in groups.to_pylist():
+        acc = new()
+        for blob in group or ():
+            if blob is not None:
+                add(acc, blob)
+        merged.append(dump(acc))
+    return pa.array(merged, type=pa.binary())
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,14 +460,14 @@ class _ApproxQuantile(AggregateFunction):
         return [(states[0], "list", None)]
 
     def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        merged = []
-        for group in columns[0].to_pylist():
-            sketch = ds.kll_doubles_sketch(KLL_K)
-            for blob in group or ():
-                if blob is not None:
-                    sketch.merge(ds.kll_doubles_sketch.deserialize(blob))
-            merged.append(bytes(sketch.serialize()))
-        return [pa.array(merged, type=pa.binary())]
+        return [
+            _merge_sketch_lists(
+                columns[0],
+                lambda: ds.kll_doubles_sketch(KLL_K),
+                lambda acc, blob: acc.merge(ds.kll_doubles_sketch.deserialize(blob)),
+                lambda acc: bytes(acc.serialize()),
+            )
+        ]
 
     def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
         """The smallest retained value whose inclusive rank reaches ``q`` (the
