@@ -8,7 +8,7 @@ single-process :func:`hasivu_compute.exec.execute`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 import pyarrow as pa
@@ -21,8 +21,15 @@ class FragmentReader(Protocol):
     """Reads one data file of a table snapshot: only ``columns`` and the file's surviving chunks."""
 
     def read(
-        self, table: str, version: int | None, scan_file: ScanFile, columns: Sequence[str]
-    ) -> pa.Table: ...
+        self,
+        table: str,
+        version: int | None,
+        scan_file: ScanFile,
+        columns: Sequence[str],
+        dictionary: frozenset[str] = frozenset(),
+    ) -> pa.Table:
+        """Columns of one file; string columns in ``dictionary`` may come back dictionary-typed."""
+        ...
 
 
 class ReadableTable(Protocol):
@@ -34,6 +41,7 @@ class ReadableTable(Protocol):
         snapshot: SnapshotLike,
         columns: Sequence[str],
         chunks: Sequence[int] | None = None,
+        dictionary: Collection[str] = (),
     ) -> pa.Table: ...
 
 
@@ -45,10 +53,17 @@ class CatalogReader:
         self._lock = threading.Lock()
 
     def read(
-        self, table: str, version: int | None, scan_file: ScanFile, columns: Sequence[str]
+        self,
+        table: str,
+        version: int | None,
+        scan_file: ScanFile,
+        columns: Sequence[str],
+        dictionary: frozenset[str] = frozenset(),
     ) -> pa.Table:
         """The requested columns of one data file (chunks from ``scan_file.chunks``)."""
         handle = self._source.table(table)
         snapshot = self._source.snapshot(table, version)
         readable: ReadableTable = handle  # type: ignore[assignment]
-        return readable.read_file(scan_file.file, snapshot, list(columns), scan_file.chunks)
+        return readable.read_file(
+            scan_file.file, snapshot, list(columns), scan_file.chunks, dictionary
+        )

@@ -263,6 +263,7 @@ def _group(table: pa.Table, group_cols: list[str], specs: list[list[Spec]]) -> p
         group_cols = [_DUMMY_KEY]
     arrow_specs = [s for s in unique.values() if s[1] not in _SET_FNS]
     set_specs = [s for s in unique.values() if s[1] in _SET_FNS]
+    table = _dictionary_keys(table, group_cols, plain_keys=bool(set_specs))
     # use_threads=False: deterministic first-appearance group order (aligned with Polars
     # below), ordered "list" states, and a 2-core shard gains nothing from threads.
     if not set_specs:
@@ -275,6 +276,25 @@ def _group(table: pa.Table, group_cols: list[str], specs: list[list[Spec]]) -> p
         return extra  # only set states: skip a second hash pass over the keys
     grouped = table.group_by(group_cols, use_threads=False).aggregate(arrow_specs)
     return _attach(grouped, extra, group_cols)
+
+
+def _dictionary_keys(table: pa.Table, group_cols: list[str], plain_keys: bool) -> pa.Table:
+    """Make dictionary-typed key columns groupable.
+
+    Acero hashes dictionary keys by index but needs one dictionary per column across
+    chunks (blocks are decoded with their own dictionaries): unify them. The
+    Polars set path (and its alignment with the Arrow group-by) wants plain keys.
+    """
+    encoded = [c for c in group_cols if pa.types.is_dictionary(table.schema.field(c).type)]
+    if not encoded:
+        return table
+    if not plain_keys:
+        return table.unify_dictionaries()
+    for name in encoded:
+        i = table.schema.get_field_index(name)
+        value_type = table.schema.field(i).type.value_type
+        table = table.set_column(i, pa.field(name, value_type), table.column(i).cast(value_type))
+    return table
 
 
 _SET_FNS = frozenset({UNIQUE_VALUES, UNION_VALUES, UNIQUE_COUNT})

@@ -118,9 +118,11 @@ class CachedReader:
         version: int | None,
         scan_file: Any,
         columns: Sequence[str],
+        dictionary: frozenset[str] = frozenset(),
     ) -> pa.Table:
         """Columns ``columns`` (current names) of one data file at snapshot ``version``,
-        only its surviving chunks (``scan_file.chunks``; None = all)."""
+        only its surviving chunks (``scan_file.chunks``; None = all); string columns in
+        ``dictionary`` dictionary-typed (cached apart from their plain form)."""
         from hasivu_compute.table.reading import read_segment
 
         data_file = scan_file.file
@@ -128,7 +130,10 @@ class CachedReader:
         snap = self.snapshot(table, version)
         schema = snap.schema
         chunk_key = None if scan_file.chunks is None else tuple(scan_file.chunks)
-        keys = [(table, data_file.path, schema.schema_id, c, chunk_key) for c in columns]
+        keys = [
+            (table, data_file.path, schema.schema_id, c, chunk_key, c in dictionary)
+            for c in columns
+        ]
         found = {c: self._cache.get(k) for c, k in zip(columns, keys, strict=True)}
         missing = [c for c in columns if found[c] is None]
         counters = self.counters
@@ -137,13 +142,16 @@ class CachedReader:
         counters.misses += len(missing)
         if missing:
             reader = self._table(table).open_segment(data_file)
-            fresh = read_segment(reader, schema, missing, chunk_key)
+            fresh = read_segment(
+                reader, schema, missing, chunk_key, [c for c in missing if c in dictionary]
+            )
             for name in missing:
                 value = fresh.column(name)
                 found[name] = value
                 self._cache.put(keys[columns.index(name)], value)
                 counters.storage_bytes += value.nbytes
         fields = [schema.field(c).to_arrow() for c in columns]
+        fields = [f.with_type(found[f.name].type) for f in fields]  # dictionary form kept
         out = pa.Table.from_arrays([found[c] for c in columns], schema=pa.schema(fields))
         counters.rows += out.num_rows
         counters.bytes += out.nbytes

@@ -5,6 +5,7 @@ The public segment API lives in :mod:`hasivu_compute.storage.segment`
 :class:`SegmentInfo`, :class:`ColumnChunkStats`) and is re-exported here.
 """
 
+from hasivu_compute._core.allocator import tune_allocator
 from hasivu_compute.storage.segment import (
     ColumnChunkStats,
     SegmentInfo,
@@ -12,5 +13,8 @@ from hasivu_compute.storage.segment import (
     WriteOptions,
     encode_segment,
 )
+
+# Decoding churns through short-lived buffers: keep their pages (see _core.allocator).
+tune_allocator()
 
 __all__ = ["ColumnChunkStats", "SegmentInfo", "SegmentReader", "WriteOptions", "encode_segment"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import StorageError
 from hasivu_compute.storage.encodings.base import (
@@ -30,7 +31,10 @@ from hasivu_compute.storage.encodings.chooser import (
     compressor,
     decompressor,
 )
-from hasivu_compute.storage.encodings.dictionary import decode_binary_dictionary
+from hasivu_compute.storage.encodings.dictionary import (
+    decode_binary_dictionary,
+    decode_binary_dictionary_array,
+)
 from hasivu_compute.storage.encodings.registry import decode_binary, decode_numeric
 from hasivu_compute.storage.physical import (
     Physical,
@@ -145,10 +149,32 @@ def _encode_values(arr: pa.Array, phys: Physical, valid: NDArray | None, how: Ch
     return choose_numeric(values, phys.domain, level, allowed, hint=hint)
 
 
+def dictionary_type(arrow_type: pa.DataType) -> pa.DataType | None:
+    """The dictionary type a string/binary column can be decoded as (None: not possible)."""
+    if storage_binary_type(arrow_type) != arrow_type or not (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_binary(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_large_binary(arrow_type)
+    ):
+        return None
+    return pa.dictionary(pa.int32(), arrow_type)
+
+
 def decode_block(
-    data: bytes | memoryview, meta: Meta, arrow_type: pa.DataType, phys: Physical, null_count: int
+    data: bytes | memoryview,
+    meta: Meta,
+    arrow_type: pa.DataType,
+    phys: Physical,
+    null_count: int,
+    as_dictionary: bool = False,
 ) -> pa.Array:
-    """Decode verified block bytes into an Arrow array of ``arrow_type``."""
+    """Decode verified block bytes into an Arrow array of ``arrow_type``.
+
+    With ``as_dictionary`` (string/binary columns, see :func:`dictionary_type`) the
+    result is a ``dictionary<int32, arrow_type>`` array: dictionary-encoded blocks
+    are handed over as stored, other blocks are dictionary-encoded after decoding.
+    """
     raw_len, vlen = meta["r"], meta["v"]
     if not isinstance(raw_len, int) or not isinstance(vlen, int):
         raise StorageError("malformed block metadata")
@@ -167,6 +193,14 @@ def decode_block(
         return pa.nulls(n)
     if phys.domain == "binary":
         storage = storage_binary_type(arrow_type)
+        if as_dictionary and dictionary_type(arrow_type) is not None:
+            if node.name == "dictionary":
+                return decode_binary_dictionary_array(node, arrow_type, validity, null_count)
+            plain = decode_binary(node, storage)
+            plain = pa.Array.from_buffers(
+                storage, n, [validity, *plain.buffers()[1:]], null_count, plain.offset
+            )
+            return pc.dictionary_encode(plain)
         if node.name == "dictionary" and storage != arrow_type:  # view type: take on views
             arr, built = decode_binary_dictionary(node, storage, arrow_type), arrow_type
         else:

@@ -9,7 +9,7 @@ version's manifest with put-if-absent and rebased on conflict
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -238,7 +238,7 @@ class Table:
                 f"data file {f.path!r} of table {self.name!r} is missing (expired and vacuumed, "
                 "or lost); run verify() on the table"
             ) from exc
-        return SegmentReader(source, f.path)
+        return SegmentReader(source, f.path, cache_key=(self.io.uri, f.path, f.checksum))
 
     def read_file(
         self,
@@ -246,9 +246,11 @@ class Table:
         snapshot: Snapshot,
         columns: Sequence[str] | None = None,
         chunks: Sequence[int] | None = None,
+        dictionary: Collection[str] = (),
     ) -> pa.Table:
-        """Columns (by current names of ``snapshot.schema``) of one file, schema-evolved."""
-        return read_segment(self.open_segment(f), snapshot.schema, columns, chunks)
+        """Columns (by current names of ``snapshot.schema``) of one file, schema-evolved;
+        string columns named in ``dictionary`` come back dictionary-typed."""
+        return read_segment(self.open_segment(f), snapshot.schema, columns, chunks, dictionary)
 
     def read(self, version: int | None = None, columns: Sequence[str] | None = None) -> pa.Table:
         """All rows of a version (default: current), optionally only some columns."""

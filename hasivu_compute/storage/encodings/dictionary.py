@@ -93,6 +93,22 @@ def encode_binary_dictionary(arr: pa.Array, pack: Packer = encode_bitpack) -> En
     return Encoded("dictionary", n, {}, (), (encode_binary_plain(dictionary), pack(indices)))
 
 
+def decode_binary_dictionary_array(
+    node: Node, arrow_type: pa.DataType, validity: pa.Buffer | None, null_count: int
+) -> pa.DictionaryArray:
+    """The block as an Arrow dictionary array: no string is copied.
+
+    Filters and group keys on low-cardinality strings then work on the few
+    distinct values plus int32 indices (see ``expr.evaluate`` and ``exec.fragment``).
+    """
+    dictionary = decode_binary_plain(node.children[0], arrow_type)
+    indices = decode_for_any(node.children[1], np.dtype(np.int32))
+    index_array = pa.Array.from_buffers(
+        pa.int32(), node.n, [validity, pa.py_buffer(indices)], null_count
+    )
+    return pa.DictionaryArray.from_arrays(index_array, dictionary)
+
+
 def decode_binary_dictionary(
     node: Node, arrow_type: pa.DataType, output_type: pa.DataType | None = None
 ) -> pa.Array:

@@ -9,7 +9,7 @@ as far as plan/ and exec/ use it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -19,6 +19,7 @@ from hasivu_compute._core.errors import TableNotFoundError
 from hasivu_compute.schema.partition import PartitionSpec
 from hasivu_compute.schema.schema import TableSchema
 from hasivu_compute.storage.stats import ColumnChunkStats
+from hasivu_compute.table.reading import read_type
 
 
 def column_stats(arr: pa.Array | pa.ChunkedArray) -> ColumnChunkStats:
@@ -138,14 +139,28 @@ class MemTable:
         snapshot: MemSnapshot,
         columns: Sequence[str],
         chunks: Sequence[int] | None = None,
+        dictionary: Collection[str] = (),
     ) -> pa.Table:
+        """Like ``Table.read_file``: string columns in ``dictionary`` come back
+        dictionary-typed, each chunk with its own dictionary (as segment blocks do)."""
         stored = self.files[f.path]
         picked = range(len(stored)) if chunks is None else chunks
         self.reads.append((f.path, tuple(columns), None if chunks is None else tuple(chunks)))
-        parts = [stored[c].select(list(columns)) for c in picked]
+        parts = [_as_dictionary(stored[c].select(list(columns)), dictionary) for c in picked]
         if not parts:
-            return snapshot.schema.to_arrow().empty_table().select(list(columns))
+            empty = snapshot.schema.to_arrow().empty_table().select(list(columns))
+            return _as_dictionary(empty, dictionary)
         return pa.concat_tables(parts)
+
+
+def _as_dictionary(table: pa.Table, names: Collection[str]) -> pa.Table:
+    for name in names:
+        i = table.schema.get_field_index(name)
+        kind = read_type(table.schema.field(i).type, True)
+        if kind != table.schema.field(i).type:
+            column = table.column(i).combine_chunks()
+            table = table.set_column(i, pa.field(name, kind), column.dictionary_encode())
+    return table
 
 
 class MemCatalog:
