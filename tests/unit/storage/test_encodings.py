@@ -69,6 +69,23 @@ def test_scale_detection_is_exact() -> None:
     assert find_scale(np.array([1e300])) is None
 
 
+def test_reciprocal_scaled_floats_round_trip_in_mul_mode() -> None:
+    # 3298652 * 0.01 is not the double nearest to 32986.52 (it is 32986.520000000004):
+    # data cast from DECIMAL by multiplying with the reciprocal looks like this.
+    cents = np.array([3298652, 647615, 6210520, 1235, -99], dtype=np.int64)
+    values = cents.astype(np.float64) * 0.01
+    assert values[0] != 32986.52
+    found = find_scale(values)
+    assert found is not None and found[:2] == (2, "mul")
+    encoded = choose_numeric(values, "float", 3, ("scaled",))
+    assert encoded.name == "scaled" and encoded.params == {"scale": 2, "mode": "mul"}
+    assert np.array_equal(
+        _decode(encoded, "float", np.dtype(np.float64)).view(np.int64), values.view(np.int64)
+    )
+    nearest = np.array([0.1, 12.35])
+    assert find_scale(nearest)[:2] == (2, "div")  # type: ignore[index]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", ["plain", "shuffle", "scaled", "dictionary", "rle"])
 def test_float_encodings_keep_every_bit(dtype: type[np.floating], name: str) -> None:
