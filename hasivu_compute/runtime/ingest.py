@@ -21,7 +21,7 @@ import pyarrow as pa
 from hasivu_compute._core.errors import HasivuError, InvalidDataError, SchemaMismatchError
 from hasivu_compute.runtime.values import WrittenBatch
 
-DEFAULT_BATCH_ROWS = 250_000
+DEFAULT_BATCH_ROWS = 1_000_000
 
 
 class IngestWorker:

@@ -185,6 +185,26 @@ def encode_segment(
         InvalidDataError: ``field_ids`` does not match the columns (length, duplicates).
         SchemaMismatchError: a column has a type segments cannot store.
     """
+    data, info, _ = encode_segment_with_hints(table, field_ids, options)
+    return data, info
+
+
+def encode_segment_with_hints(
+    table: pa.Table,
+    field_ids: Sequence[int],
+    options: WriteOptions = WriteOptions(),
+    hints: Mapping[int, str] | None = None,
+) -> tuple[bytes, SegmentInfo, dict[int, str]]:
+    """:func:`encode_segment`, seeded with encodings other segments chose; also returns
+    this segment's choices (field id -> encoding of its first chunk).
+
+    A segment's first chunk normally tries every candidate encoding. A writer
+    that splits one batch into many small segments (16 partitions of ~62K rows,
+    one chunk each) paid that full trial 16 times: encoding the 16 took 1.17 s
+    against 0.51 s for the same rows as one segment. With ``hints`` from the
+    batch's first segment, the first chunk tries the hinted encoding (and falls
+    back to a full trial only where it does not apply), like later chunks do.
+    """
     fids = _check_inputs(table, field_ids)
     physicals = [physical_of(f.type, f.name) for f in table.schema]
     n = table.num_rows
@@ -208,7 +228,12 @@ def encode_segment(
         ]
         tasks: list[Callable[[], _BlockOut]] = [
             functools.partial(
-                task, c, i, None if phase == 0 else found[(c - c % RETRY_EVERY, i)].block.choice
+                task,
+                c,
+                i,
+                (hints.get(fids[i]) if hints and c == 0 else None)
+                if phase == 0
+                else found[(c - c % RETRY_EVERY, i)].block.choice,
             )
             for c, i in keys
         ]
@@ -237,7 +262,9 @@ def encode_segment(
         else ColumnChunkStats(0, 0, None, None)
         for i, fid in enumerate(fids)
     }
-    return data, SegmentInfo(n, len(bounds), len(data), fids, merged, checksum(data))
+    chosen = {fid: rows[0][i].block.choice for i, fid in enumerate(fids)} if rows else {}
+    info = SegmentInfo(n, len(bounds), len(data), fids, merged, checksum(data))
+    return data, info, chosen
 
 
 def _lay_out(rows: Sequence[Sequence[_BlockOut]]) -> tuple[list[bytes], list[list[dict[str, Any]]]]:

@@ -121,3 +121,60 @@ def test_clustering_lets_chunk_zone_maps_isolate_one_key(tmp_path) -> None:
                 chunks_with_key += 1
     assert chunks_total >= 40
     assert chunks_with_key <= 2, "clustered by k: one key spans at most two 1,000-row chunks"
+
+
+def test_composite_cluster_order_equals_arrow_stable_sort() -> None:
+    """The radix order used for integer-like cluster columns is exactly Arrow's stable sort."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from hasivu_compute.table.writing import _cluster_order
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    codes = rng.integers(0, 16, n)
+    columns = {
+        "int32 narrow": pa.array(rng.integers(0, 1_000, n), pa.int32()),
+        "int64 wide": pa.array(rng.integers(-(2**40), 2**40, n), pa.int64()),
+        "int8": pa.array(rng.integers(-100, 100, n), pa.int8()),
+        "date32": pa.array(rng.integers(19_000, 20_000, n), pa.int32()).cast(pa.date32()),
+        "timestamp tz": pa.array(rng.integers(0, 2**50, n)).cast(pa.timestamp("us", tz="UTC")),
+        "with nulls (Arrow fallback)": pa.array([None if i % 5 == 0 else i % 9 for i in range(n)]),
+        "strings (Arrow fallback)": pa.array([f"s{i % 13}" for i in range(n)]),
+    }
+    for name, column in columns.items():
+        got = _cluster_order(pa.table({"c": column}), codes, ["c"])
+        keyed = pa.table([pa.array(codes), column], names=["p", "c"])
+        ref = pc.sort_indices(keyed, sort_keys=[("p", "ascending"), ("c", "ascending")])
+        assert np.array_equal(got, ref.to_numpy()), name
+
+
+def test_segments_of_one_batch_reuse_the_first_segments_encodings(tmp_path, monkeypatch) -> None:
+    from hasivu_compute.storage.fileio import FileIO
+    from hasivu_compute.table import writing
+
+    calls: list[object] = []
+    real = writing.encode_segment_with_hints
+
+    def spy(rows, fids, opts, hints=None):  # type: ignore[no-untyped-def]
+        out = real(rows, fids, opts, hints)
+        calls.append((hints, out[2]))
+        return out
+
+    monkeypatch.setattr(writing, "encode_segment_with_hints", spy)
+    n = 4_000
+    table = pa.table(
+        {
+            "k": pa.array([(i * 31) % 97 for i in range(n)], pa.int64()),
+            "s": pa.array(["x", "y"] * (n // 2), pa.string()),
+            "d": pa.array([dt.date(2025, 1, 1)] * n, pa.date32()),
+            "row": pa.array(range(n), pa.int64()),
+        }
+    )
+    spec = PartitionSpec.build(SCHEMA, [("k", "bucket[5]")])
+    snap = Snapshot(1, None, 0, SCHEMA, spec, (), {}, {}, 4)
+    files = writing.write_data_files(FileIO.from_uri(str(tmp_path)), snap, table)
+    assert len(files) == 5 and sum(f.num_rows for f in files) == n
+    unhinted = [chosen for hints, chosen in calls if hints is None]
+    assert len(unhinted) == 1, "only the batch's first segment tries every encoding"
+    assert all(hints == unhinted[0] for hints, _ in calls if hints is not None)
