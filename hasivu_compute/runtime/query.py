@@ -81,9 +81,27 @@ class QueryResult:
     stats: QueryStats
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedQuery:
+    """Everything a query needs before it is sent, kept by the plan cache.
+
+    Attributes:
+        plans: the planner's stages (bound, optimized, physical).
+        tasks: ``(shard, fragment, bytes sent)`` per shard and exchange.
+        pruning: per scan, what pruning kept.
+        schema: the bound plan's output schema (the merged result is cast to it).
+    """
+
+    plans: Any
+    tasks: tuple[tuple[int, Any, bytes], ...]
+    pruning: tuple[str, ...]
+    schema: pa.Schema
+
+
 @dataclass(slots=True)
 class _Task:
     fragment: Any
+    payload: bytes
     shard: int
     ref: Any
     attempts: int
@@ -130,16 +148,24 @@ class QueryRunner:
         shards: shard actor handles; shard ``i`` is ring node ``i``.
         max_attempts: attempts per fragment before :class:`QueryFailedError`.
         timeout_s: longest wait for one fragment attempt.
+        plan_cache: reuse prepared queries while their tables are unchanged
+            (:class:`~hasivu_compute.runtime.plans.PlanCache`); None prepares every time.
     """
 
     def __init__(
-        self, catalog: Any, shards: Sequence[Any], max_attempts: int = 3, timeout_s: float = 600.0
+        self,
+        catalog: Any,
+        shards: Sequence[Any],
+        max_attempts: int = 3,
+        timeout_s: float = 600.0,
+        plan_cache: Any | None = None,
     ) -> None:
         self._catalog = catalog
         self._shards = list(shards)
         self.ring = HashRing(tuple(range(len(self._shards))))
         self._max_attempts = max_attempts
         self._timeout = timeout_s
+        self.plan_cache = plan_cache
 
     # --- planning ----------------------------------------------------------------
 
@@ -147,7 +173,8 @@ class QueryRunner:
         """A fresh table source (one per query: it pins each table's current version)."""
         from hasivu_compute.plan.source import CatalogSource
 
-        return CatalogSource(self._catalog)
+        view = None if self.plan_cache is None else self.plan_cache.view
+        return CatalogSource(self._catalog if view is None else view)
 
     def bind(self, plan: Any, source: Any | None = None) -> Any:
         """The plan with tables pinned to snapshots and names resolved."""
@@ -172,6 +199,29 @@ class QueryRunner:
 
         return prepare_plans(plan, self.source())
 
+    def prepare_query(self, plan: Any) -> PreparedQuery:
+        """Plans, per-shard fragments (serialized once) and pruning text of ``plan``;
+        from the plan cache while the scanned tables are unchanged."""
+        if self.plan_cache is None:
+            return self._prepare_query(plan)
+        return self.plan_cache.prepared(plan, self._prepare_query)  # type: ignore[no-any-return]
+
+    def _prepare_query(self, plan: Any) -> PreparedQuery:
+        from hasivu_compute.plan.binder import output_schema
+        from hasivu_compute.runtime.fragments import encode_fragment, pruning_lines
+
+        plans = self.prepare(plan)
+        tasks = tuple(
+            (int(shard), fragment, encode_fragment(fragment))
+            for shard, fragments in sorted(
+                assign_fragments(plans.physical.fragments, self.ring).items()
+            )
+            for fragment in fragments
+        )
+        return PreparedQuery(
+            plans, tasks, pruning_lines(plans.optimized), output_schema(plans.bound)
+        )
+
     # --- running -----------------------------------------------------------------
 
     def execute(self, plan: Any) -> pa.Table:
@@ -180,20 +230,20 @@ class QueryRunner:
 
     def run(self, plan: Any) -> QueryResult:
         """Run ``plan``; rows and statistics."""
-        from hasivu_compute.runtime.fragments import merge_partials, pruning_lines
+        from hasivu_compute.runtime.fragments import merge_partials
 
         started = time.perf_counter()
-        plans = self.prepare(plan)
+        prepared = self.prepare_query(plan)
         planned = time.perf_counter()
-        partials, stats, retries = self._scatter_gather(plans.physical)
+        partials, stats, retries = self._scatter_gather(prepared.tasks)
         gathered = time.perf_counter()
-        table = merge_partials(plans, partials)
+        table = merge_partials(prepared.plans, partials, prepared.schema)
         done = time.perf_counter()
         return QueryResult(
             table,
             QueryStats(
                 fragments=tuple(stats),
-                pruning=pruning_lines(plans.optimized),
+                pruning=prepared.pruning,
                 plan_s=planned - started,
                 scatter_s=gathered - planned,
                 merge_s=done - gathered,
@@ -201,16 +251,18 @@ class QueryRunner:
             ),
         )
 
-    def _scatter_gather(self, physical: Any) -> tuple[list[pa.Table], list[FragmentStats], int]:
+    def _scatter_gather(
+        self, prepared: Sequence[tuple[int, Any, bytes]]
+    ) -> tuple[list[pa.Table], list[FragmentStats], int]:
         """Send one fragment per (shard, exchange); wait for every one of them.
 
         Exchanges whose files were all pruned send nothing: the merge step sees
         no partials for them and produces the empty (or one-row global) answer.
         """
-        tasks: list[_Task] = []
-        for shard, fragments in sorted(assign_fragments(physical.fragments, self.ring).items()):
-            for fragment in fragments:
-                tasks.append(_Task(fragment, int(shard), self._send(fragment, int(shard)), 1))
+        tasks = [
+            _Task(fragment, payload, shard, self._send(payload, shard), 1)
+            for shard, fragment, payload in prepared
+        ]
         partials: list[pa.Table] = []
         stats: list[FragmentStats] = []
         retries = 0
@@ -221,8 +273,8 @@ class QueryRunner:
             stats.append(fstats)
         return partials, stats, retries
 
-    def _send(self, fragment: Any, shard: int) -> Any:
-        return self._shards[shard].call.remote("run", fragment)
+    def _send(self, payload: bytes, shard: int) -> Any:
+        return self._shards[shard].call.remote("run_encoded", payload)
 
     def _wait(self, task: _Task) -> tuple[pa.Table, FragmentStats, int]:
         retries = 0
@@ -242,7 +294,7 @@ class QueryRunner:
                 time.sleep(RETRY_BACKOFF_S * task.attempts)  # let Ray restart the actor
                 task.attempts += 1
                 task.shard = (task.shard + 1) % len(self._shards)
-                task.ref = self._send(task.fragment, task.shard)
+                task.ref = self._send(task.payload, task.shard)
                 retries += 1
             except GetTimeoutError as exc:
                 raise QueryFailedError(

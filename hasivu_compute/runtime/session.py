@@ -41,9 +41,11 @@ from hasivu_compute.runtime.ingest import (
     to_arrow_table,
 )
 from hasivu_compute.runtime.ingest_pipeline import IngestPipeline
+from hasivu_compute.runtime.plans import PlanCache
 from hasivu_compute.runtime.shard import ShardWorker
 from hasivu_compute.runtime.values import IngestResult
 from hasivu_compute.runtime.writers import ACTOR_FAILURES, ActorBatchWriter, unwrap_task_error
+from hasivu_compute.table.current import CurrentSnapshots
 
 COORDINATOR_WAIT_S = 120.0
 
@@ -90,6 +92,9 @@ class Runtime:
         self.data_uri = resolve_data_uri(data_dir, self.settings)
         self.storage_options = dict(storage_options or {})
         self._catalog = open_catalog(self.data_uri, self.storage_options)
+        self._view = CurrentSnapshots(self._catalog)
+        self._plan_cache = PlanCache(self._view)
+        self._runner: Any | None = None
         self._ray: RayHandle = start_or_join(address, self.settings, num_cpus)
         self._created: list[Any] = []
         self._closed = False
@@ -227,6 +232,7 @@ class Runtime:
         the same name starts again at version 1, so the old entries must go.
         """
         self.call_coordinator("drop_table", name, retry=False)
+        self._view.forget(name)
         refs = [shard.call.remote("forget_table", name) for shard in self.shards]
         for ref in refs:
             try:
@@ -236,12 +242,7 @@ class Runtime:
 
     def table_schema(self, name: str) -> pa.Schema | None:
         """The current Arrow schema of table ``name`` (None if there is no such table)."""
-        from hasivu_compute._core.errors import TableNotFoundError
-
-        try:
-            return self._catalog.load_table(name).snapshot().schema.to_arrow()
-        except TableNotFoundError:
-            return None
+        return self._view.arrow_schema(name)
 
     def tables(self) -> list[str]:
         """Names of all tables."""
@@ -298,10 +299,20 @@ class Runtime:
     # --- queries -----------------------------------------------------------------
 
     def query_runner(self) -> Any:
-        """The scatter/gather executor over this runtime's shards."""
-        from hasivu_compute.runtime.query import QueryRunner
+        """The scatter/gather executor over this runtime's shards (one per runtime: it
+        holds the plan cache)."""
+        if self._runner is None:
+            from hasivu_compute.runtime.query import QueryRunner
 
-        return QueryRunner(self._catalog, self.shards)
+            self._runner = QueryRunner(self._catalog, self.shards, plan_cache=self._plan_cache)
+        return self._runner
+
+    def sql_plan(self, text: str) -> Any:
+        """The logical plan of SQL ``text``; the same plan object while the tables'
+        column names are unchanged (so its prepared form is reused too)."""
+        from hasivu_compute.sql import to_plan
+
+        return self._plan_cache.lowered(text, lambda sql, schema: to_plan(sql, schema=schema))
 
     def shard_pids(self) -> list[int]:
         """OS process ids of the shard actors (fault-injection tests kill them)."""

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from hasivu_compute.runtime.cache import CacheStats, ColumnCache
 from hasivu_compute.runtime.coordinator import open_catalog
+from hasivu_compute.runtime.fragments import FragmentDecoder
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,7 @@ class ShardWorker:
         self._cache = ColumnCache(cache_bytes)
         self.reader = CachedReader(open_catalog(data_uri, storage_options), self._cache)
         self.fragments_run = 0
+        self._decoder = FragmentDecoder()
 
     def pid(self) -> int:
         """The OS process id (fault-injection tests kill it)."""
@@ -191,6 +193,11 @@ class ShardWorker:
     def cache_stats(self) -> CacheStats:
         """Size and counters of the hot column cache."""
         return self._cache.stats()
+
+    def run_encoded(self, payload: bytes) -> tuple[pa.Table, FragmentStats]:
+        """Run a fragment sent as bytes (``runtime.fragments.encode_fragment``); a repeated
+        query's fragment is unpickled once per shard, not on every call (~0.65 ms each)."""
+        return self.run(self._decoder.decode(payload))
 
     def run(self, fragment: Any) -> tuple[pa.Table, FragmentStats]:
         """Run one fragment; returns its partial result and what it touched."""

@@ -135,10 +135,13 @@ class Connection:
         return DataFrame(self, self.sql_plan(text))
 
     def sql_plan(self, text: str) -> PlanNode:
-        """The logical plan of a SQL query (table schemas come from the catalog)."""
-        from hasivu_compute.sql import to_plan
+        """The logical plan of a SQL query (table schemas come from the catalog).
 
-        return to_plan(text, schema=self._runtime.table_schema)
+        Repeated text gives the same plan object while the tables' columns are
+        unchanged, so the runtime also reuses its prepared (bound, optimized,
+        pruned) form until a table changes.
+        """
+        return self._runtime.sql_plan(text)  # type: ignore[no-any-return]
 
     def execute(self, plan: PlanNode) -> pa.Table:
         """Run a logical plan on the shards and return its rows."""

@@ -9,8 +9,6 @@ stay readable.
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from hasivu_compute._core.errors import ChecksumError, InvalidDataError, StorageError
+from hasivu_compute._core.lru import LruCache
 from hasivu_compute.storage._pool import run_all
 from hasivu_compute.storage.block import decode_block, dictionary_type
 from hasivu_compute.storage.encodings.base import Meta
@@ -63,41 +62,6 @@ class _Block:
     bloom_params: tuple[int, int]
 
 
-class _LayoutCache:
-    """Parsed, verified footers of immutable segment files, least recently used first out.
-
-    Why: opening a segment parses its JSON footer and checks the block layout
-    (~2.5 ms for a 16-column, 16-chunk file on the development VM); a query that
-    plans and then scans the same files paid it twice per file per query. The
-    key is the caller's identity of the file (its content checksum) plus its size,
-    and block bytes are still checksum-verified on every read, so a file damaged
-    after its footer was cached is still detected.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._entries: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> dict[str, Any] | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def put(self, key: Hashable, layout: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries[key] = layout
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
 _LAYOUT_FIELDS = (
     "num_rows",
     "_chunk_rows",
@@ -110,7 +74,15 @@ _LAYOUT_FIELDS = (
     "_stats",
     "_blooms",
 )
-_LAYOUTS = _LayoutCache(capacity=4096)
+# Parsed, verified footers of immutable segment files.
+#
+# Why: opening a segment parses its JSON footer and checks the block layout
+# (~2.5 ms for a 16-column, 16-chunk file on the development VM); a query that
+# plans and then scans the same files paid it twice per file per query. The key
+# is the caller's identity of the file (its content checksum) plus its size, and
+# block bytes are still checksum-verified on every read, so a file damaged after
+# its footer was cached is still detected.
+_LAYOUTS: LruCache[dict[str, Any]] = LruCache(capacity=4096)
 
 
 class SegmentReader:

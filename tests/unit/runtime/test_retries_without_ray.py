@@ -65,7 +65,8 @@ def _stats(shard: int) -> FragmentStats:
 
 def _task(shard: int) -> Any:
     fragment = SimpleNamespace(fragment_id=0, table="t", exchange_id=0)
-    return query_mod._Task(fragment, shard, ("ref", shard, ("run", fragment)), 1)
+    payload = b"fragment bytes"
+    return query_mod._Task(fragment, payload, shard, ("ref", shard, ("run_encoded", payload)), 1)
 
 
 def _runner(actors: list[FakeActor], monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -80,7 +81,7 @@ def test_fragment_of_a_dead_shard_runs_on_the_next_one(monkeypatch: pytest.Monke
     runner = _runner(actors, monkeypatch)
     table, stats, retries = runner._wait(_task(0))
     assert table.column("shard").to_pylist() == [1] and stats.shard == 1 and retries == 1
-    assert actors[1].calls and actors[1].calls[0][0] == "run"
+    assert actors[1].calls and actors[1].calls[0] == ("run_encoded", b"fragment bytes")
 
 
 def test_all_shards_dead_is_a_typed_error_not_a_subset(monkeypatch: pytest.MonkeyPatch) -> None:

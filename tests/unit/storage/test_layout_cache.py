@@ -6,7 +6,6 @@ import pyarrow as pa
 import pytest
 
 from hasivu_compute._core.errors import ChecksumError
-from hasivu_compute.storage import reader as reader_module
 from hasivu_compute.storage.segment import SegmentReader, WriteOptions, encode_segment
 
 
@@ -61,13 +60,3 @@ def test_a_damaged_block_is_still_detected_after_the_footer_was_cached() -> None
     damaged = SegmentReader(pa.BufferReader(bytes(data)), "h.hseg", cache_key=("t", "h.hseg", 3))
     with pytest.raises(ChecksumError):
         damaged.read([1], [0])
-
-
-def test_capacity_evicts_least_recently_used() -> None:
-    cache = reader_module._LayoutCache(capacity=2)
-    cache.put("a", {"num_rows": 1})
-    cache.put("b", {"num_rows": 2})
-    assert cache.get("a") is not None  # a is now the most recent
-    cache.put("c", {"num_rows": 3})
-    assert cache.get("b") is None
-    assert cache.get("a") is not None and cache.get("c") is not None
