@@ -268,8 +268,11 @@ def _group(table: pa.Table, group_cols: list[str], specs: list[list[Spec]]) -> p
     # below), ordered "list" states, and a 2-core shard gains nothing from threads.
     if not set_specs:
         return table.group_by(group_cols, use_threads=False).aggregate(arrow_specs)
+    together = all(_polars_simple(table, s) is not None for s in arrow_specs)
     try:
-        extra = _polars_group(table, group_cols, set_specs)
+        extra = _polars_group(table, group_cols, set_specs + arrow_specs if together else set_specs)
+        if together:
+            return extra
     except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
         extra = _arrow_set_group(table, group_cols, set_specs)
     if not arrow_specs:
@@ -311,11 +314,15 @@ def _polars_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> 
     0.18-0.26 s vs Arrow ``hash_count_distinct`` 0.78 s (DuckDB: 0.64-0.96 s).
     Polars reads the Arrow buffers without copying (``pl.from_arrow``).
     """
-    inputs = sorted({str(s[0]) for s in specs})
+    inputs = sorted({str(s[0]) for s in specs if s[0] != []})
     frame = pl.from_arrow(table.select(group_cols + inputs))
     assert isinstance(frame, pl.DataFrame)
     exprs = []
     for spec in specs:
+        simple = _polars_simple(table, spec)
+        if simple is not None:
+            exprs.append(simple.alias(spec_output_name(spec)))
+            continue
         values = pl.col(str(spec[0]))
         if spec[1] == UNION_VALUES:
             values = values.explode()
@@ -327,6 +334,32 @@ def _polars_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> 
     rest = [out[spec_output_name(s)] for s in specs]
     names = group_cols + [spec_output_name(s) for s in specs]
     return pa.table(keys + rest, names=names)
+
+
+_SUMMABLE = (pa.int64(), pa.float64())
+_ONLY_VALID_COUNT = pc.CountOptions(mode="only_valid")
+
+
+def _polars_simple(table: pa.Table, spec: Spec) -> pl.Expr | None:
+    """The Polars form of an Arrow group-by spec with the same result, or None.
+
+    Only counts and sums of int64/float64: a sum of no valid values is NULL as in
+    Arrow (Polars alone would give 0). With a count distinct in the same
+    aggregate, one Polars pass then replaces an Arrow group-by plus a Polars
+    group-by plus aligning their groups (per school x month over 0.8M rows:
+    ~74 -> ~45 ms).
+    """
+    column, fn, options = spec
+    if fn == "count_all":
+        return pl.len().cast(pl.Int64)
+    if isinstance(column, list) or column not in table.column_names:
+        return None
+    values = pl.col(column)
+    if fn == "count" and isinstance(options, pc.CountOptions) and options == _ONLY_VALID_COUNT:
+        return values.count().cast(pl.Int64)
+    if fn == "sum" and options is None and table.schema.field(column).type in _SUMMABLE:
+        return pl.when(values.count() > 0).then(values.sum())
+    return None
 
 
 def _arrow_set_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> pa.Table:

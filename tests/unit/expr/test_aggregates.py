@@ -289,3 +289,44 @@ def test_group_alignment_survives_a_different_group_order() -> None:
     out = aggsteps._attach(grouped, extra, ["g"])
     rows = {r["g"]: (r["x"], r["y"]) for r in out.to_pylist()}
     assert rows == {"a": (2, [20]), "b": (1, [10]), None: (3, [30])}
+
+
+def test_one_polars_pass_for_counts_and_sums_beside_count_distinct(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Counts and int64/float64 sums join a count distinct in one Polars group-by;
+    a group whose values are all NULL still sums to NULL (DuckDB), not 0."""
+    from hasivu_compute.expr import aggsteps
+
+    def no_second_pass(*_args: object) -> pa.Table:
+        raise AssertionError("an Arrow group-by ran beside the Polars one")
+
+    monkeypatch.setattr(aggsteps, "_attach", no_second_pass)
+    table = pa.table(
+        {
+            "k": ["a", "a", "b", "b", "c", None],
+            "i": pa.array([1, None, None, None, 5, 7], pa.int64()),
+            "f": pa.array([0.5, 1.5, None, None, -2.0, 1.0], pa.float64()),
+            "s": ["x", "y", "x", "x", None, "z"],
+        }
+    )
+    aggs = [
+        col("s").count_distinct().alias("cd"),
+        col("i").sum().alias("si"),
+        col("f").sum().alias("sf"),
+        count().alias("n"),
+        col("i").count().alias("ni"),
+    ]
+    got = aggregate(table, ["k"], aggs)
+    con = duckdb.connect()
+    con.register("t", table)
+    expected = con.sql(
+        "SELECT k, count(DISTINCT s) AS cd, sum(i) AS si, sum(f) AS sf, count(*) AS n, "
+        "count(i) AS ni FROM t GROUP BY k"
+    ).to_arrow_table()
+
+    def rows(t: pa.Table) -> list[dict[str, object]]:
+        return sorted(t.to_pylist(), key=lambda r: str(r["k"]))
+
+    assert rows(got) == rows(expected.cast(got.schema))
+    assert {r["k"]: r["si"] for r in got.to_pylist()}["b"] is None
