@@ -83,7 +83,8 @@ _CHUNKED_OK = frozenset(
         "add", "subtract", "multiply", "divide", "negate", "abs", "floor", "ceil", "sqrt",
         "eq", "ne", "lt", "le", "gt", "ge", "between", "and", "or", "not",
         "is_null", "is_not_null", "coalesce", "lower", "upper",
-        "starts_with", "contains", "like",
+        "starts_with", "contains", "like", "length", "trim", "ltrim", "rtrim",
+        "extract", "date_trunc",
     }
 )  # fmt: skip
 

@@ -19,6 +19,7 @@ def _table() -> pa.Table:
             "x": pa.array([1.5, NAN, None, -0.0, 24.0, 3.0], pa.float64()),
             "i": pa.array([1, 2, None, 4, 5, 2**62], pa.int64()),
             "s": pa.array(["paid", None, "x", "paid", "p", "q"]),
+            "d": pa.array([0, 400, None, 20_000, -3, 19_000], pa.int32()).cast(pa.date32()),
         }
     )
     return pa.concat_tables([part, part.slice(2), part.slice(0, 1)])  # 3 uneven chunks
@@ -31,6 +32,9 @@ EXPRS = [
     col("i").is_in([1, 5, None]),
     (col("i") + 1).cast(pa.float64()) / col("x"),
     col("s").lower().like("%a%"),
+    (col("d").year() * 100 + col("d").month()).cast(pa.int32()),
+    col("d").date_trunc("month"),
+    col("s").length() + col("s").trim().length(),
 ]
 
 
