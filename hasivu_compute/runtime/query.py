@@ -111,27 +111,35 @@ def assign_fragments(fragments: Sequence[Any], ring: HashRing) -> dict[Hashable,
     """Regroup fragments into one per (shard, exchange), by the owner of each file's partition.
 
     Files of one partition always share a ring key (its leading value), so a
-    fragment that must see whole partitions stays correct after regrouping.
-    Fragments without files (an empty table) go to no shard: see ``local``.
+    fragment that must see whole partitions stays correct after regrouping. Keys
+    are placed with bounded loads by rows (:meth:`HashRing.place`), so the shards
+    get even work. Fragments without files (an empty table) go to no shard: see ``local``.
     """
-    by_target: dict[tuple[Hashable, int], list[Any]] = {}
-    templates: dict[tuple[Hashable, int], Any] = {}
+    groups: dict[tuple[int, Hashable], list[Any]] = {}
+    templates: dict[int, Any] = {}
     for fragment in fragments:
+        templates.setdefault(fragment.exchange_id, fragment)
         for scan_file in fragment.files:
             data_file = scan_file.file
             key = routing_key(tuple(data_file.partition), data_file.path)
             if fragment.whole_partitions and not data_file.partition:
                 key = ("p", ())  # one unpartitioned "partition": keep it whole
-            target = (ring.owner(key), fragment.exchange_id)
-            by_target.setdefault(target, []).append(scan_file)
-            templates.setdefault(target, fragment)
+            groups.setdefault((fragment.exchange_id, key), []).append(scan_file)
     out: dict[Hashable, list[Any]] = {}
-    for (shard, _exchange), files in by_target.items():
-        template = templates[(shard, _exchange)]
-        merged = dataclasses.replace(
-            template, files=tuple(files), partition=_common_partition(files)
-        )
-        out.setdefault(shard, []).append(merged)
+    for exchange, template in templates.items():
+        weights = {
+            key: sum(int(getattr(sf.file, "num_rows", 1) or 1) for sf in files)
+            for (ex, key), files in groups.items()
+            if ex == exchange
+        }
+        by_shard: dict[Hashable, list[Any]] = {}
+        for key, shard in ring.place(weights).items():
+            by_shard.setdefault(shard, []).extend(groups[(exchange, key)])
+        for shard, files in by_shard.items():
+            merged = dataclasses.replace(
+                template, files=tuple(files), partition=_common_partition(files)
+            )
+            out.setdefault(shard, []).append(merged)
     return out
 
 

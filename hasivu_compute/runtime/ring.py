@@ -10,7 +10,8 @@ and a one-school query touches one shard.  Unpartitioned files spread by path.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Hashable, Iterable, Sequence
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import xxhash
@@ -86,6 +87,35 @@ class HashRing:
     def with_shard(self, shard: Hashable) -> HashRing:
         """The ring with ``shard`` added."""
         return HashRing((*self.shards, shard), self.vnodes)
+
+    def place(
+        self, weights: Mapping[Hashable, int], slack: float = 1.1
+    ) -> dict[Hashable, Hashable]:
+        """Shard of each key, with bounded loads (consistent hashing with bounded loads).
+
+        Plain ring ownership leaves small key sets lopsided: 6 equal files on 2
+        shards often split 5/1, so TPC-H Q1 through Ray ran ~1.4x slower than in
+        one process. Keys are placed heaviest first (ties by hash, so the result
+        is deterministic); each goes to its first shard clockwise whose load stays
+        within ``slack`` x the mean (at least the heaviest key), else to the least
+        loaded shard. Keys move only when their owner is full, so shard caches
+        mostly keep their files as a table grows.
+        """
+        total = sum(max(0, w) for w in weights.values())
+        if not weights:
+            return {}
+        cap = max(max(weights.values()), math.ceil(total * slack / len(self.shards)))
+        load: dict[Hashable, int] = dict.fromkeys(self.shards, 0)
+        placed: dict[Hashable, Hashable] = {}
+        order = sorted(weights, key=lambda k: (-weights[k], stable_hash(k)))
+        for key in order:
+            weight = max(0, weights[key])
+            candidates = self.owners(key, len(self.shards))
+            fits = [s for s in candidates if load[s] + weight <= cap]
+            shard = fits[0] if fits else min(candidates, key=lambda s: load[s])
+            load[shard] += weight
+            placed[key] = shard
+        return placed
 
     def assign(self, keys: Iterable[Hashable]) -> dict[Hashable, list[Hashable]]:
         """Group ``keys`` by owning shard (shards without keys are absent)."""

@@ -60,3 +60,33 @@ def test_assign_groups_by_owner() -> None:
 def test_invalid_rings_are_rejected(shards: tuple[int, ...]) -> None:
     with pytest.raises(ConfigError):
         HashRing(shards)
+
+
+def test_place_balances_few_equal_keys() -> None:
+    ring = HashRing((0, 1))
+    files = {("f", f"data/{i}.hseg"): 1_000_000 for i in range(6)}
+    placed = ring.place(files)
+    loads = {0: 0, 1: 0}
+    for key, shard in placed.items():
+        loads[shard] += files[key]
+    assert loads == {0: 3_000_000, 1: 3_000_000}
+    assert ring.place(files) == placed, "deterministic"
+
+
+def test_place_keeps_ring_owners_while_loads_allow() -> None:
+    ring = HashRing((0, 1, 2, 3))
+    keys = {("p", i): 10 for i in range(400)}
+    placed = ring.place(keys, slack=10.0)  # no shard ever full: plain ownership
+    assert all(placed[k] == ring.owner(k) for k in keys)
+    bounded = ring.place(keys)
+    moved = sum(bounded[k] != ring.owner(k) for k in keys)
+    assert moved < len(keys) // 4
+    per_shard = [sum(1 for s in bounded.values() if s == shard) for shard in range(4)]
+    assert max(per_shard) <= 110  # within 10% of the mean of 100
+
+
+def test_place_puts_a_heavy_key_alone_and_handles_empty_input() -> None:
+    ring = HashRing((0, 1))
+    placed = ring.place({"big": 100, "a": 10, "b": 10, "c": 10})
+    assert {s for k, s in placed.items() if k != "big"} == {1 - placed["big"]}
+    assert ring.place({}) == {}
