@@ -101,3 +101,32 @@ def test_matches_duckdb(name: str, build: Callable[[], LogicalPlanBuilder], sql:
     result = execute(build().build(), CAT)
     assert not any(pa.types.is_dictionary(f.type) for f in result.schema)
     assert_same_bag(result, duck(sql))
+
+
+@pytest.mark.parametrize(
+    ("where", "finished_in_fragment"),
+    [
+        ("school_id = 2", True),
+        ("school_id = 2 AND status = 'paid'", True),
+        ("school_id = 2 AND amount > 1000", False),  # zone maps drop every file
+        ("school_id = 2 AND amount * 2 < -1", True),  # no row matches: still one row
+    ],
+)
+def test_single_partition_global_aggregate_matches_duckdb(
+    where: str, finished_in_fragment: bool
+) -> None:
+    """Pruned to one partition, the global aggregate finishes in its fragment."""
+    from hasivu_compute.plan.nodes import Aggregate, PartialAggregate
+    from hasivu_compute.plan.nodes import walk as walk_plan
+    from hasivu_compute.sql import to_plan
+
+    sql = (
+        "SELECT count(*) AS n, sum(amount) AS s, count(DISTINCT student_id) AS students "
+        f"FROM orders WHERE {where}"
+    )
+    plan = to_plan(sql, schema={"orders": table_data(CAT, "orders").schema})
+    plans = prepare(plan, CAT)
+    kinds = {type(n) for f in plans.physical.fragments for n in walk_plan(f.pipeline)}
+    assert (Aggregate in kinds and PartialAggregate not in kinds) == finished_in_fragment
+    assert len(plans.physical.fragments) == 1
+    assert_same_bag(execute(plan, CAT), duck(sql))
