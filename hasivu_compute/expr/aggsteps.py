@@ -270,9 +270,9 @@ def _group(table: pa.Table, group_cols: list[str], specs: list[list[Spec]]) -> p
         return table.group_by(group_cols, use_threads=False).aggregate(arrow_specs)
     together = all(_polars_simple(table, s) is not None for s in arrow_specs)
     try:
-        extra = _polars_group(table, group_cols, set_specs + arrow_specs if together else set_specs)
         if together:
-            return extra
+            return _polars_group(table, group_cols, set_specs + arrow_specs, ordered=False)
+        extra = _polars_group(table, group_cols, set_specs)
     except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
         extra = _arrow_set_group(table, group_cols, set_specs)
     if not arrow_specs:
@@ -304,8 +304,11 @@ _SET_FNS = frozenset({UNIQUE_VALUES, UNION_VALUES, UNIQUE_COUNT})
 _SET_ROW = "__hc_set_row"
 
 
-def _polars_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> pa.Table:
-    """Per-group distinct-value lists on Polars, groups in first-appearance order.
+def _polars_group(
+    table: pa.Table, group_cols: list[str], specs: list[Spec], ordered: bool = True
+) -> pa.Table:
+    """Per-group distinct-value lists on Polars, groups in first-appearance order
+    (``ordered``; needed only to line up with a second, Arrow group-by: ~15% slower).
 
     Measured on 2M rows (2,000 groups, 400k distinct int64 values; shared 2-core box,
     best of 3-5, two runs): per-group value lists Polars 0.31-0.37 s vs Arrow
@@ -329,7 +332,7 @@ def _polars_group(table: pa.Table, group_cols: list[str], specs: list[Spec]) -> 
         values = values.drop_nulls()
         result = values.n_unique().cast(pl.Int64) if spec[1] == UNIQUE_COUNT else values.unique()
         exprs.append(result.alias(spec_output_name(spec)))
-    out = frame.group_by(group_cols, maintain_order=True).agg(exprs).to_arrow()
+    out = frame.group_by(group_cols, maintain_order=ordered).agg(exprs).to_arrow()
     keys = [out[c].cast(table.schema.field(c).type) for c in group_cols]
     rest = [out[spec_output_name(s)] for s in specs]
     names = group_cols + [spec_output_name(s) for s in specs]
