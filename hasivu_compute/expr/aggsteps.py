@@ -332,11 +332,48 @@ def _polars_group(
         values = values.drop_nulls()
         result = values.n_unique().cast(pl.Int64) if spec[1] == UNIQUE_COUNT else values.unique()
         exprs.append(result.alias(spec_output_name(spec)))
-    out = frame.group_by(group_cols, maintain_order=ordered).agg(exprs).to_arrow()
+    packed = _packed_key(table, group_cols)
+    if packed is None:
+        out = frame.group_by(group_cols, maintain_order=ordered).agg(exprs).to_arrow()
+    else:
+        frame = frame.with_columns(packed.alias(_PACKED_KEY))
+        firsts = [pl.col(c).first() for c in group_cols]
+        grouped = frame.group_by(_PACKED_KEY, maintain_order=ordered).agg(*firsts, *exprs)
+        out = grouped.to_arrow()
     keys = [out[c].cast(table.schema.field(c).type) for c in group_cols]
     rest = [out[spec_output_name(s)] for s in specs]
     names = group_cols + [spec_output_name(s) for s in specs]
     return pa.table(keys + rest, names=names)
+
+
+_PACKED_KEY = "__hc_packed_key"
+
+
+def _packed_key(table: pa.Table, group_cols: list[str]) -> pl.Expr | None:
+    """Several null-free integer keys packed into one int64 (mixed radix over their ranges).
+
+    Why: Polars hashes a multi-column key through a row encoding; one int64 key
+    hashes directly. Per school x month over 0.8M rows, with a count distinct:
+    28 -> 17 ms. None when a key is not an integer, holds NULLs, or the ranges'
+    product does not fit 63 bits.
+    """
+    if len(group_cols) < 2:
+        return None
+    radix = 1
+    expr: pl.Expr | None = None
+    for name in reversed(group_cols):
+        column = table.column(name)
+        integer = pa.types.is_integer(column.type) and not pa.types.is_uint64(column.type)
+        if column.null_count or not integer or len(column) == 0:
+            return None
+        bounds = pc.min_max(column)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        digit = (pl.col(name).cast(pl.Int64) - low) * radix
+        expr = digit if expr is None else expr + digit
+        radix *= high - low + 1
+        if radix >= 1 << 62:
+            return None
+    return expr
 
 
 _SUMMABLE = (pa.int64(), pa.float64())

@@ -330,3 +330,37 @@ def test_one_polars_pass_for_counts_and_sums_beside_count_distinct(
 
     assert rows(got) == rows(expected.cast(got.schema))
     assert {r["k"]: r["si"] for r in got.to_pylist()}["b"] is None
+
+
+@pytest.mark.parametrize("with_null_key", [False, True])
+def test_several_integer_keys_packed_into_one(with_null_key: bool) -> None:
+    """Null-free integer keys are grouped as one packed int64 (NULL keys: plain path)."""
+    rng = random.Random(11)
+    n = 2_000
+    a = [rng.randint(-50, 50) for _ in range(n)]
+    if with_null_key:
+        a[7] = None  # type: ignore[call-overload]
+    table = pa.table(
+        {
+            "a": pa.array(a, pa.int32()),
+            "b": pa.array([rng.randint(0, 3) for _ in range(n)], pa.int8()),
+            "c": pa.array([rng.randint(10**12, 10**12 + 5) for _ in range(n)], pa.int64()),
+            "v": pa.array([rng.randint(0, 40) for _ in range(n)], pa.int64()),
+        }
+    )
+    from hasivu_compute.expr import aggsteps
+
+    assert (aggsteps._packed_key(table, ["a", "b", "c"]) is None) == with_null_key
+    aggs = [col("v").count_distinct().alias("cd"), col("v").sum().alias("s"), count().alias("n")]
+    got = aggregate(table, ["a", "b", "c"], aggs)
+    con = duckdb.connect()
+    con.register("t", table)
+    expected = con.sql(
+        "SELECT a, b, c, count(DISTINCT v) AS cd, sum(v) AS s, count(*) AS n "
+        "FROM t GROUP BY a, b, c"
+    ).to_arrow_table()
+
+    def rows(t: pa.Table) -> list[tuple[object, ...]]:
+        return sorted((tuple(r.values()) for r in t.to_pylist()), key=lambda r: tuple(map(str, r)))
+
+    assert rows(got) == rows(expected.cast(got.schema))
