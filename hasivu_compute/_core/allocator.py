@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
 import platform
 
 # mallopt(3) parameter numbers from glibc's <malloc.h>.
@@ -31,9 +30,10 @@ _applied: bool | None = None
 
 
 def enabled_by_environment() -> bool:
-    """False when ``HASIVU_MALLOC_TUNING`` is set to 0/false/no/off."""
-    value = os.environ.get("HASIVU_MALLOC_TUNING", "1").strip().lower()
-    return value not in ("0", "false", "no", "off")
+    """The ``malloc_tuning`` setting (``HASIVU_MALLOC_TUNING=0`` turns the tuning off)."""
+    from hasivu_compute._core.config import load_settings
+
+    return load_settings().malloc_tuning
 
 
 def tune_allocator() -> bool:

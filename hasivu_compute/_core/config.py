@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     num_ingest_actors: int = Field(default=0, ge=0)  # 0 = derived from CPUs
     shard_cache_bytes: int = Field(default=1 << 30, ge=0)
     ray_auth_mode: str = "disabled"
+    malloc_tuning: bool = True  # keep decode buffers in the C heap (see _core.allocator)
 
 
 def load_settings(**overrides: object) -> Settings:
