@@ -30,6 +30,7 @@ from hasivu_compute.plan.nodes import (
 )
 from hasivu_compute.plan.physical import Fragment
 from hasivu_compute.storage.block import dictionary_type
+from hasivu_compute.table.reading import read_type
 
 EXCHANGE_KEY = b"hasivu.exchange"
 
@@ -95,16 +96,11 @@ def scan_fragment(
     scan = fragment.scan
     assert scan.table_schema is not None
     as_dict = dictionary_columns(fragment)
-    decoded = pa.schema(
-        [_read_field(scan.table_schema.field(c), c in as_dict) for c in fragment.columns]
-    )
+    fields = [scan.table_schema.field(c) for c in fragment.columns]
+    decoded = pa.schema([f.with_type(read_type(f.type, f.name in as_dict)) for f in fields])
     parts = []
     for sf in fragment.files if files is None else files:
-        read = (
-            reader.read(fragment.table, fragment.version, sf, fragment.columns, as_dict)
-            if as_dict
-            else reader.read(fragment.table, fragment.version, sf, fragment.columns)
-        )
+        read = reader.read(fragment.table, fragment.version, sf, fragment.columns, as_dict)
         part = _conform(read, decoded)
         if fragment.predicate is not None:
             part = filter_table(part, fragment.predicate)
@@ -112,11 +108,6 @@ def scan_fragment(
     table = pa.concat_tables(parts) if parts else decoded.empty_table()
     out = scan.columns if scan.columns is not None else tuple(scan.table_schema.names)
     return table.select(list(out))
-
-
-def _read_field(field: pa.Field, as_dictionary: bool) -> pa.Field:
-    kind = dictionary_type(field.type) if as_dictionary else None
-    return field if kind is None else field.with_type(kind)
 
 
 def _streaming_limit(pipeline: PlanNode) -> Limit | None:

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from hasivu_compute.expr import types as T
-from hasivu_compute.expr.evaluate import cast_round_mode, like_pattern
+from hasivu_compute.expr.evaluate import IEEE_COMPARE, cast_round_mode, like_pattern
 from hasivu_compute.expr.nodes import Alias, BoundColumn, Call, Case, Cast, Expr, InList, Literal
 from hasivu_compute.expr.visitors import walk
 
@@ -156,7 +156,7 @@ def _translate_call(expr: Call, args: list[pc.Expression]) -> pc.Expression | No
     if fn == "modulo" and T.is_integer(expr.dtype):
         a, b = args
         return _call("subtract", [a, _call("multiply", [_call("divide_checked", [a, b]), b])])
-    if fn in _COMPARE:
+    if fn in IEEE_COMPARE:
         return _compare(fn, args[0], args[1], _is_float_call(expr))
     if fn == "between":
         x, lo, hi = args
@@ -187,16 +187,6 @@ def _translate_call(expr: Call, args: list[pc.Expression]) -> pc.Expression | No
     return None
 
 
-_COMPARE = {
-    "eq": "equal",
-    "ne": "not_equal",
-    "lt": "less",
-    "le": "less_equal",
-    "gt": "greater",
-    "ge": "greater_equal",
-}
-
-
 def _is_float_call(expr: Call) -> bool:
     return any(T.is_float(a.dtype) for a in expr.args)
 
@@ -204,7 +194,7 @@ def _is_float_call(expr: Call) -> bool:
 def _compare(fn: str, a: pc.Expression, b: pc.Expression, floats: bool) -> pc.Expression:
     """Comparison in DuckDB's total order for floats (see ``evaluate.compare``)."""
     if not floats:
-        return _call(_COMPARE[fn], [a, b])
+        return _call(IEEE_COMPARE[fn], [a, b])
     if fn in ("gt", "ge"):
         return _compare("lt" if fn == "gt" else "le", b, a, floats)
     a_nan, b_nan = _call("is_nan", [a]), _call("is_nan", [b])

@@ -391,7 +391,8 @@ def _between(expr: Call, args: list[Value], n: int) -> Value:
     return pc.and_kleene(compare("ge", x, lo), compare("le", x, hi))
 
 
-_IEEE = {
+# SQL comparison -> the Arrow kernel with IEEE semantics (also used by expr.arrow).
+IEEE_COMPARE = {
     "eq": "equal",
     "ne": "not_equal",
     "lt": "less",
@@ -444,7 +445,7 @@ def compare(fn: str, a: Value, b: Value) -> Value:
     actually holds a NaN.
     """
     if _ieee_agrees(fn, a, b) or not (_has_nan(a) or _has_nan(b)):
-        return pc.call_function(_IEEE[fn], [a, b])
+        return pc.call_function(IEEE_COMPARE[fn], [a, b])
     if fn in _SWAP:
         return compare(_SWAP[fn], b, a)
     a_nan, b_nan = pc.is_nan(a), pc.is_nan(b)

@@ -39,16 +39,20 @@ def encode_dictionary(values: NDArray, pack: Packer = encode_bitpack) -> Encoded
     return Encoded("dictionary", n, {}, (), (encode_delta(found[order], pack), pack(indices)))
 
 
+def _take_by_index(values: NDArray, indices: Node) -> NDArray:
+    """``values`` gathered by the packed ``indices`` (lookup-table path when it applies)."""
+    gathered = gather_packed(values, indices)
+    if gathered is not None:
+        return gathered
+    return values[decode_for_any(indices, np.dtype(np.intp))]
+
+
 def decode_dictionary(node: Node, dtype: np.dtype[np.generic]) -> NDArray:
     """Inverse of :func:`encode_dictionary`."""
     uniq = decode_delta(node.children[0], dtype)
     if node.n == 0:
         return np.zeros(0, dtype=dtype)
-    gathered = gather_packed(uniq, node.children[1])
-    if gathered is not None:
-        return gathered
-    indices = decode_for_any(node.children[1], np.dtype(np.intp))
-    return uniq[indices]
+    return _take_by_index(uniq, node.children[1])
 
 
 def encode_float_dictionary(
@@ -81,10 +85,7 @@ def decode_float_dictionary(
     distinct = decode_floats(node.children[0], dtype)
     if node.n == 0:
         return np.zeros(0, dtype=dtype)
-    gathered = gather_packed(distinct, node.children[1])
-    if gathered is not None:
-        return gathered
-    return distinct[decode_for_any(node.children[1], np.dtype(np.intp))]
+    return _take_by_index(distinct, node.children[1])
 
 
 def encode_binary_dictionary(arr: pa.Array, pack: Packer = encode_bitpack) -> Encoded | None:

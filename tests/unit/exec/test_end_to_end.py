@@ -40,10 +40,15 @@ class RecordingReader:
         self.calls: list[tuple[str, tuple[str, ...], tuple[int, ...] | None]] = []
 
     def read(
-        self, table: str, version: int | None, scan_file: ScanFile, columns: Sequence[str]
+        self,
+        table: str,
+        version: int | None,
+        scan_file: ScanFile,
+        columns: Sequence[str],
+        dictionary: frozenset[str] = frozenset(),
     ) -> pa.Table:
         self.calls.append((scan_file.file.path, tuple(columns), scan_file.chunks))
-        return self.inner.read(table, version, scan_file, columns)
+        return self.inner.read(table, version, scan_file, columns, dictionary)
 
 
 def duck(catalog: Catalog, sql: str, version: int | None = None) -> pa.Table:
