@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
+import uuid
 from collections.abc import Sequence
 
 from hasivu_compute._core.errors import CommitConflictError, FileExistsConflict
@@ -36,7 +37,10 @@ def next_snapshot(base: Snapshot, updates: Sequence[Update]) -> Snapshot:
         parent=base.version,
         # Keep timestamps increasing along the version chain even if clocks step back.
         timestamp_ms=max(now_ms(), base.timestamp_ms + 1),
-        summary={},
+        # Unique per attempt: ``ManifestStore.publish`` takes a version file holding exactly
+        # its own bytes as its own lost-reply write, so two committers making the same
+        # change in the same millisecond must still differ (else both would "succeed").
+        summary={"commit-id": uuid.uuid4().hex},
     )
     return apply_all(updates, draft)
 

@@ -134,7 +134,14 @@ def test_rebase_rechecks_requirements(store: ManifestStore) -> None:
     assert store.versions() == [1, 2], "a failed commit publishes nothing"
 
 
-def test_duplicate_detected_after_rebase(store: ManifestStore) -> None:
+def test_duplicate_detected_after_rebase(
+    store: ManifestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also when both commits land in the same millisecond: their manifests must still
+    differ, or the loser would take the winner's file for its own lost-reply write."""
+    import hasivu_compute.table.commit as commit_module
+
+    monkeypatch.setattr(commit_module, "now_ms", lambda: 1_700_000_000_000)
     stale = store.latest()
     commit(store, [SetProducerSequence("p", 1)], [AssertProducerSequenceNew("p", 1)])
     with pytest.raises(DuplicateBatchError):
