@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HASIVU_", extra="ignore")
 
     data_dir: str = Field(default_factory=lambda: str(default_data_dir()))
-    zstd_level: int = Field(default=3, ge=-7, le=22)
+    zstd_level: int = Field(default=1, ge=-7, le=22)
     chunk_rows: int = Field(default=65_536, ge=1, le=1 << 20)
     bloom_min_distinct_ratio: float = Field(default=0.05, ge=0.0, le=1.0)
     bloom_fpp: float = Field(default=0.01, gt=0.0, lt=1.0)

@@ -71,13 +71,28 @@ def physical_of(arrow_type: pa.DataType, column: str) -> Physical:
 
 def is_binary_like(t: pa.DataType) -> bool:
     """Strings and binary in every offset/view flavour."""
+    return is_offset_binary(t) or bool(pa.types.is_string_view(t) or pa.types.is_binary_view(t))
+
+
+def stored_type(t: pa.DataType) -> pa.DataType:
+    """The column type a segment records for input of type ``t``.
+
+    A dictionary of strings or binary is stored as its value type: the
+    dictionary is an encoding (see ``encodings.dictionary``), not part of the
+    column's type. Every other type is stored as itself.
+    """
+    if pa.types.is_dictionary(t) and is_offset_binary(t.value_type):
+        return t.value_type
+    return t
+
+
+def is_offset_binary(t: pa.DataType) -> bool:
+    """Strings and binary with 32- or 64-bit offsets (not views)."""
     return bool(
         pa.types.is_string(t)
         or pa.types.is_large_string(t)
         or pa.types.is_binary(t)
         or pa.types.is_large_binary(t)
-        or pa.types.is_string_view(t)
-        or pa.types.is_binary_view(t)
     )
 
 

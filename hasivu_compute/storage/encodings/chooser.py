@@ -190,8 +190,18 @@ def choose_binary(
     arr: pa.Array, level: int, allowed: Sequence[str] | None, hint: str | None = None
 ) -> Encoded:
     """Encode a string/binary array with the encoding that compresses smallest
-    (``hint``: an earlier block's pick, used without trials when it applies)."""
+    (``hint``: an earlier block's pick, used without trials when it applies).
+
+    A dictionary array is stored as a dictionary without trials when that is
+    allowed and applies: its writer already found the column low-cardinality.
+    """
     kids = children(level, allowed)
+    if isinstance(arr, pa.DictionaryArray):
+        if "dictionary" in _candidates(list(BINARY_CODECS), allowed):
+            kept = BINARY_CODECS["dictionary"].encode(arr, kids)
+            if kept is not None:
+                return kept
+        arr = arr.dictionary.take(arr.indices)
     ranges = sample_slices(len(arr))
     whole = len(ranges) == 1
     sample = arr if whole else pa.concat_arrays([arr.slice(a, b - a) for a, b in ranges])

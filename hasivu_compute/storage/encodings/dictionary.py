@@ -3,6 +3,11 @@
 Numbers: the distinct values are delta-encoded (they are sorted); strings and
 binary: Arrow's ``dictionary_encode`` and the dictionary stored plain. Decoding
 strings is one ``take`` over the dictionary.
+
+Strings may also arrive already dictionary-encoded (``dictionary<int, string>``,
+see :func:`compact_dictionary`): the table writer encodes a low-cardinality
+column once per batch, so partition gathers move int32 indices instead of
+strings and no block hashes its strings again.
 """
 
 from __future__ import annotations
@@ -88,19 +93,58 @@ def decode_float_dictionary(
     return _take_by_index(distinct, node.children[1])
 
 
+def dictionary_counts(arr: pa.DictionaryArray) -> NDArray:
+    """Non-null rows of ``arr`` per entry of its dictionary (int64, one per entry).
+
+    Index slots under a null are undefined in Arrow, so they are never read.
+    """
+    size = len(arr.dictionary)
+    indices = arr.indices
+    if indices.null_count:
+        indices = indices.drop_null()
+    values = indices.to_numpy(zero_copy_only=False)
+    return np.bincount(values, minlength=size)[:size] if len(values) else np.zeros(size, np.int64)
+
+
+def used_dictionary(arr: pa.DictionaryArray) -> pa.Array:
+    """The dictionary entries that the non-null rows of ``arr`` use, in dictionary order."""
+    used = np.flatnonzero(dictionary_counts(arr))
+    return arr.dictionary.take(pa.array(used, pa.int64()))
+
+
+def compact_dictionary(arr: pa.DictionaryArray) -> tuple[pa.Array, NDArray]:
+    """(the entries ``arr`` uses, each row's int32 index into them; nulls get 0).
+
+    A block of a batch-wide dictionary keeps only the values it references, so
+    its dictionary, zone map and bloom filter describe that block alone.
+    """
+    counts = dictionary_counts(arr)
+    used = np.flatnonzero(counts)
+    remap = np.zeros(max(len(counts), 1), dtype=np.int32)
+    remap[used] = np.arange(len(used), dtype=np.int32)
+    raw = arr.indices.fill_null(0) if arr.indices.null_count else arr.indices
+    indices = remap[raw.to_numpy(zero_copy_only=False)]
+    return arr.dictionary.take(pa.array(used, pa.int64())), indices
+
+
 def encode_binary_dictionary(arr: pa.Array, pack: Packer = encode_bitpack) -> Encoded | None:
-    """Distinct strings (plain) + indices (bit-packed); nulls get index 0."""
+    """Distinct strings (plain) + indices (bit-packed); nulls get index 0.
+
+    ``arr`` may be plain or a dictionary array (whose unused entries are dropped).
+    """
     n = len(arr)
-    encoded = pc.dictionary_encode(arr)
-    dictionary = encoded.dictionary
+    if isinstance(arr, pa.DictionaryArray):
+        dictionary, indices = compact_dictionary(arr)
+    else:
+        encoded = pc.dictionary_encode(arr)
+        dictionary = encoded.dictionary
+        indices = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
     if n and len(dictionary) > max(1, int(n * MAX_DISTINCT_FRACTION)):
         return None
-    indices = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
     if len(dictionary) == 0:  # all null: keep one empty value so index 0 is valid
-        dictionary = pa.array(
-            [b""] if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) else [""],
-            arr.type,
-        )
+        kind = dictionary.type
+        empty = b"" if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) else ""
+        dictionary = pa.array([empty], kind)
     return Encoded("dictionary", n, {}, (), (encode_binary_plain(dictionary), pack(indices)))
 
 

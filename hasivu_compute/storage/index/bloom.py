@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hasivu_compute.storage.encodings.base import NDArray
+from hasivu_compute.storage.encodings.dictionary import dictionary_counts, used_dictionary
 from hasivu_compute.storage.encodings.plain import binary_parts
 from hasivu_compute.storage.index.xxh64 import xxh64_binary, xxh64_u64
 from hasivu_compute.storage.physical import (
@@ -98,12 +99,9 @@ def from_hashes(
 def key_hashes(arr: pa.Array, phys: Physical) -> NDArray | None:
     """Hashes of the non-null values of ``arr`` (strings: distinct values only);
     ``None`` if the type has no bloom filter."""
-    valid = arr.drop_null() if arr.null_count else arr
     if phys.domain == "binary":
-        storage = storage_binary_type(arr.type)
-        uniq = pc.unique(valid.cast(storage) if storage != arr.type else valid)
-        offsets, data = binary_parts(uniq)
-        return xxh64_binary(offsets, data)
+        return _hash_strings(_distinct_strings(arr))
+    valid = arr.drop_null() if arr.null_count else arr
     if phys.domain == "int":
         values = fixed_values(valid, phys.dtype).astype(np.int64)
     elif phys.domain == "decimal":
@@ -113,10 +111,37 @@ def key_hashes(arr: pa.Array, phys: Physical) -> NDArray | None:
     return xxh64_u64(values)
 
 
+def _distinct_strings(arr: pa.Array) -> pa.Array:
+    """The distinct non-null values of a string/binary (or dictionary-of-string) array."""
+    if isinstance(arr, pa.DictionaryArray):
+        return used_dictionary(arr)
+    valid = arr.drop_null() if arr.null_count else arr
+    storage = storage_binary_type(arr.type)
+    return pc.unique(valid.cast(storage) if storage != arr.type else valid)
+
+
+def _hash_strings(uniq: pa.Array) -> NDArray:
+    offsets, data = binary_parts(uniq)
+    return xxh64_binary(offsets, data)
+
+
+@dataclass(frozen=True, slots=True)
+class BloomKeys:
+    """What a block's bloom filter is built from.
+
+    Attributes:
+        hashes: XXH64 of the block's non-null keys (strings: of distinct values).
+        distinct: distinct keys the filter is sized for (an estimate for integers).
+    """
+
+    hashes: NDArray
+    distinct: int
+
+
 def bloom_keys(
     arr: pa.Array, phys: Physical, field_id: int, chosen: frozenset[int] | None
-) -> int | None:
-    """How many distinct keys a block's bloom filter must hold, or ``None`` for no bloom.
+) -> BloomKeys | None:
+    """The keys of a block's bloom filter, or ``None`` for no bloom.
 
     Explicit ``chosen`` field ids always get one (for a supported type).
     Automatic blooms go to key-like columns: integers (not temporal or
@@ -128,34 +153,91 @@ def bloom_keys(
     """
     if phys.domain not in ("int", "decimal", "binary"):
         return None
-    valid = arr.drop_null() if arr.null_count else arr
     if chosen is not None:
-        return int(pc.count_distinct(valid).as_py()) if field_id in chosen else None
-    if phys.domain == "decimal" or not _is_key_type(arr.type) or len(valid) < AUTO_MIN_ROWS:
-        return None
-    if phys.domain == "int":
-        values = fixed_values(valid, phys.dtype)
-        if bool(np.all(values[1:] >= values[:-1])):
+        if field_id not in chosen:
             return None
-    elif _mean_length(valid.slice(0, AUTO_SAMPLE_ROWS)) > AUTO_MAX_KEY_BYTES:
+        return _keys(arr, phys)
+    valid_rows = len(arr) - arr.null_count
+    if phys.domain == "decimal" or not _is_key_type(arr.type) or valid_rows < AUTO_MIN_ROWS:
         return None
-    return _distinct_if_high(valid)
+    need = valid_rows * AUTO_MIN_DISTINCT_RATIO
+    if phys.domain == "binary":
+        return _auto_string_keys(arr, need)
+    valid = arr.drop_null() if arr.null_count else arr
+    values = fixed_values(valid, phys.dtype)
+    if bool(np.all(values[1:] >= values[:-1])):
+        return None
+    seen = _sample_distinct(valid)
+    if seen is not None and seen < AUTO_SAMPLE_ROWS * AUTO_MIN_DISTINCT_RATIO:
+        return None  # the distinct share only falls with size
+    keys = _keys(valid, phys)
+    return keys if keys.distinct >= need else None
 
 
-def _distinct_if_high(valid: pa.Array) -> int | None:
-    """Distinct count when it reaches the automatic threshold (a sample decides clear cases)."""
-    need = len(valid) * AUTO_MIN_DISTINCT_RATIO
-    sample = valid.slice(0, AUTO_SAMPLE_ROWS)
-    seen = int(pc.count_distinct(sample).as_py())
-    if seen >= need:  # the sample alone already has enough distinct values
-        return max(seen, round(len(valid) * seen / len(sample)))
-    if seen < len(sample) * AUTO_MIN_DISTINCT_RATIO:  # the distinct share only falls with size
+def _keys(arr: pa.Array, phys: Physical) -> BloomKeys:
+    if phys.domain == "binary":
+        hashes = _hash_strings(_distinct_strings(arr))
+        return BloomKeys(hashes, len(hashes))
+    hashes = key_hashes(arr, phys)
+    assert hashes is not None  # int and decimal always hash
+    return BloomKeys(hashes, estimate_distinct(hashes))
+
+
+def _sample_distinct(valid: pa.Array) -> int | None:
+    """Distinct values among the first AUTO_SAMPLE_ROWS rows (``None``: the block is smaller)."""
+    if len(valid) <= AUTO_SAMPLE_ROWS:
         return None
-    distinct = seen if len(sample) == len(valid) else int(pc.count_distinct(valid).as_py())
-    return distinct if distinct >= need else None
+    return int(pc.count_distinct(valid.slice(0, AUTO_SAMPLE_ROWS)).as_py())
+
+
+def _auto_string_keys(arr: pa.Array, need: float) -> BloomKeys | None:
+    """Automatic keys of a string block: short values, enough of them distinct."""
+    if isinstance(arr, pa.DictionaryArray):
+        counts = dictionary_counts(arr)
+        used = np.flatnonzero(counts)
+        if len(used) < need:
+            return None
+        uniq = arr.dictionary.take(pa.array(used, pa.int64()))
+        lengths = np.diff(binary_parts(uniq)[0])
+        if float(lengths @ counts[used]) / int(counts.sum()) > AUTO_MAX_KEY_BYTES:
+            return None
+    else:
+        valid = arr.drop_null() if arr.null_count else arr
+        if _mean_length(valid.slice(0, AUTO_SAMPLE_ROWS)) > AUTO_MAX_KEY_BYTES:
+            return None
+        seen = _sample_distinct(valid)
+        if seen is not None and seen < AUTO_SAMPLE_ROWS * AUTO_MIN_DISTINCT_RATIO:
+            return None
+        uniq = _distinct_strings(valid)
+        if len(uniq) < need:
+            return None
+    hashes = _hash_strings(uniq)
+    return BloomKeys(hashes, len(hashes))
+
+
+ESTIMATE_ROWS = 4096
+
+
+def estimate_distinct(hashes: NDArray) -> int:
+    """Distinct values among 64-bit ``hashes``: exact up to ESTIMATE_ROWS of them, else
+    counted among the hashes below a threshold that keeps ~ESTIMATE_ROWS rows and scaled up.
+
+    Every copy of a value has the same hash, so the kept rows hold a fair share
+    of the distinct values (error ~1/sqrt(distinct * ESTIMATE_ROWS / rows): 7% at
+    the automatic threshold, 2% when every value differs). It only sizes a
+    bloom filter; counting exactly took 3-5 ms per 64K-row block, this ~0.5 ms.
+    """
+    n = len(hashes)
+    if n <= ESTIMATE_ROWS:
+        return len(np.unique(hashes))
+    share = ESTIMATE_ROWS / n
+    kept = hashes[hashes < np.uint64(int(share * 2.0**64))]
+    return max(1, min(n, round(len(np.unique(kept)) / share)))
 
 
 def _is_key_type(t: pa.DataType) -> bool:
+    if isinstance(t, pa.DictionaryType):
+        return is_binary_like(t.value_type)
     return bool(pa.types.is_integer(t) or is_binary_like(t))
 
 
@@ -164,15 +246,9 @@ def _mean_length(arr: pa.Array) -> float:
     return float(offsets[-1]) / max(1, len(arr))
 
 
-def build_bloom(
-    arr: pa.Array, phys: Physical, fpp: float, distinct: int, max_bytes: int | None = None
-) -> BloomFilter | None:
-    """The bloom filter of a block holding ``distinct`` keys (``None`` for types without one)."""
-    hashes = key_hashes(arr, phys)
-    if hashes is None:
-        return None
-    keys = len(hashes) if phys.domain == "binary" else distinct
-    return from_hashes(hashes, fpp, keys, max_bytes)
+def build_bloom(keys: BloomKeys, fpp: float, max_bytes: int | None = None) -> BloomFilter:
+    """The bloom filter of a block's ``keys`` at rate ``fpp``, at most ``max_bytes`` big."""
+    return from_hashes(keys.hashes, fpp, keys.distinct, max_bytes)
 
 
 def probe_hashes(

@@ -14,6 +14,7 @@ import math
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hasivu_compute.storage.encodings.dictionary import used_dictionary
 from hasivu_compute.storage.stats import ColumnChunkStats
 
 MAX_STAT_CHARS = 64
@@ -35,6 +36,8 @@ def compute_stats(arr: pa.Array, has_bloom: bool = False) -> ColumnChunkStats:
 
 
 def _min_max(arr: pa.Array) -> tuple[object | None, object | None]:
+    if isinstance(arr, pa.DictionaryArray):  # bounds of the few entries in use
+        arr = used_dictionary(arr)
     t = arr.type
     if pa.types.is_string_view(t) or pa.types.is_binary_view(t):
         arr = arr.cast(pa.large_string() if pa.types.is_string_view(t) else pa.large_binary())

@@ -11,7 +11,7 @@ import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hasivu_compute.storage.index.bloom import from_hashes
+from hasivu_compute.storage.index.bloom import estimate_distinct, from_hashes
 from hasivu_compute.storage.index.xxh64 import xxh64_binary, xxh64_u64
 from hasivu_compute.storage.segment import SegmentReader, WriteOptions, encode_segment
 
@@ -116,3 +116,23 @@ def test_automatic_bloom_on_keys_is_capped_and_never_forgets() -> None:
     assert sum(reader.might_contain(0, 1, [int(a)]) for a in absent) < 150, (
         "a capped bloom still prunes"
     )
+
+
+def test_distinct_estimate_is_exact_when_small_and_close_when_large() -> None:
+    rng = np.random.default_rng(11)
+    small = xxh64_u64(rng.integers(0, 1500, 4000))
+    assert estimate_distinct(small) == len(np.unique(small))
+    for distinct, rows in ((20_000, 64_000), (60_000, 64_000), (3_000, 64_000)):
+        hashes = xxh64_u64(rng.permutation(np.arange(rows) % distinct))
+        estimate = estimate_distinct(hashes)
+        assert abs(estimate - distinct) <= 0.12 * distinct, (distinct, estimate)
+
+
+def test_bloom_of_a_clustered_key_column_holds_every_key() -> None:
+    """Clustered ids (a sample of the first rows sees few of them) still get a bloom."""
+    rng = np.random.default_rng(12)
+    ids = np.sort(rng.integers(0, 200, 60_000)) * 1000 + rng.integers(0, 100, 60_000)
+    shuffled = ids.reshape(-1, 600)[:, rng.permutation(600)].ravel()
+    reader = _segment(pa.table({"k": pa.array(shuffled)}), [1])
+    assert reader.chunk_stats(0, 1).has_bloom
+    assert all(reader.might_contain(0, 1, [int(k)]) for k in np.unique(shuffled)[::37])

@@ -294,3 +294,40 @@ def test_later_chunks_reuse_a_pick_only_where_it_still_applies() -> None:
     )
     assert not reader.encoding(9, 10).startswith("scaled"), "NaN breaks scaling: trials run again"
     assert reader.encoding(9, 12) == "plain", "all-distinct strings cannot stay dictionary-coded"
+
+
+@pytest.mark.parametrize("value_type", [pa.string(), pa.large_binary()], ids=str)
+def test_dictionary_input_is_stored_as_its_values(value_type: pa.DataType) -> None:
+    """A batch-wide dictionary (with entries some blocks never use, nulls and a slice
+    offset) reads back as plain values; each block keeps only the entries it uses."""
+    words = ["zeta", "alpha", "mid", "beta", "unused-anywhere"]
+    n = 150_000
+    idx = np.where(np.arange(n) < 70_000, RNG.integers(0, 2, n), RNG.integers(2, 4, n))
+    mask = RNG.random(n) < 0.05
+    dictionary = pa.array(words).cast(value_type)
+    arr = pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32(), mask=mask), dictionary)
+    arr = arr.slice(5)
+    plain = arr.dictionary.take(arr.indices)
+    options = WriteOptions(chunk_rows=65_536, bloom_columns=frozenset({10}))
+    out, reader = roundtrip(pa.table({"s": arr}), options)
+    assert reader.field_type(10) == value_type
+    assert_same(plain, out.column(0))
+    first, last = reader.chunk_stats(0, 10), reader.chunk_stats(2, 10)
+    as_value = (lambda w: w) if pa.types.is_string(value_type) else (lambda w: w.encode())
+    assert (first.min, first.max) == (as_value("alpha"), as_value("zeta"))
+    assert (last.min, last.max) == (as_value("beta"), as_value("mid"))
+    assert first.null_count == int(pc.sum(plain.slice(0, 65_536).is_null()).as_py())
+    assert reader.encoding(0, 10) == "dictionary"
+    assert not reader.might_contain(0, 10, [as_value("unused-anywhere")])
+    assert reader.might_contain(2, 10, [as_value("mid")])
+
+
+def test_dictionary_input_honours_allowed_encodings_and_all_null() -> None:
+    values = pa.array(["a", None, "b", "a"] * 1000).dictionary_encode()
+    out, reader = roundtrip(pa.table({"s": values}), WriteOptions(encodings=("plain",)))
+    assert reader.encoding(0, 10) == "plain"
+    assert_same(values.cast(pa.string()), out.column(0))
+    nulls = pa.DictionaryArray.from_arrays(pa.nulls(10, pa.int8()), pa.array([], pa.string()))
+    out, _ = roundtrip(pa.table({"s": nulls}))
+    assert out.column(0).null_count == 10
+    assert out.column(0).type == pa.string()

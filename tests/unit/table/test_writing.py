@@ -178,3 +178,49 @@ def test_segments_of_one_batch_reuse_the_first_segments_encodings(tmp_path, monk
     unhinted = [chosen for hints, chosen in calls if hints is None]
     assert len(unhinted) == 1, "only the batch's first segment tries every encoding"
     assert all(hints == unhinted[0] for hints, _ in calls if hints is not None)
+
+
+def test_low_cardinality_strings_are_gathered_as_dictionaries_and_read_back_plain(
+    tmp_path,
+) -> None:
+    import numpy as np
+
+    from hasivu_compute.storage.fileio import FileIO
+    from hasivu_compute.storage.segment import SegmentReader
+    from hasivu_compute.table.writing import dictionary_strings, write_data_files
+
+    rng = np.random.default_rng(3)
+    n = 30_000
+    words = np.array(["paid", "open", "void"])
+    status = pa.array(words[rng.integers(0, 3, n)].tolist(), mask=rng.random(n) < 0.1)
+    repeats_then_not = ["same"] * 5_000 + [f"id-{i}" for i in range(n - 5_000)]
+    table = pa.table(
+        {
+            "k": pa.array(rng.integers(0, 100, n), pa.int64()),
+            "s": pa.chunked_array([status.slice(0, 7_000), status.slice(7_000)]),
+            "d": pa.array([dt.date(2025, 1, 1)] * n, pa.date32()),
+            "row": pa.array(range(n), pa.int64()),
+        }
+    )
+    prepared = dictionary_strings(table)()
+    assert pa.types.is_dictionary(prepared.column("s").type)
+    assert prepared.column("s").to_pylist() == status.to_pylist()
+    mixed = table.set_column(1, "s", pa.array(repeats_then_not))
+    assert dictionary_strings(mixed)().column("s").type == pa.string(), (
+        "a column that only starts repetitive stays plain"
+    )
+
+    spec = PartitionSpec.build(SCHEMA, [("k", "bucket[4]")])
+    snap = Snapshot(1, None, 0, SCHEMA, spec, (), {}, {}, 4)
+    io = FileIO.from_uri(str(tmp_path))
+    files = write_data_files(io, snap, table)
+    s_id, row_id = SCHEMA.field("s").id, SCHEMA.field("row").id
+    back: dict[int, object] = {}
+    for f in files:
+        reader = SegmentReader(io.open_input(f.path), f.path)
+        assert reader.field_type(s_id) == pa.string()
+        part = reader.read([row_id, s_id])
+        back.update(zip(part.column(0).to_pylist(), part.column(1).to_pylist(), strict=True))
+        present = {v for v in part.column(1).to_pylist() if v is not None}
+        assert (f.stats[s_id].min, f.stats[s_id].max) == (min(present), max(present))
+    assert [back[i] for i in range(n)] == status.to_pylist()
