@@ -15,20 +15,42 @@ from typing import Any
 
 import pyarrow as pa
 
+from hasivu_compute._core.config import Settings
 from hasivu_compute._core.errors import CommitConflictError
 from hasivu_compute.runtime.values import CommitAck
 from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.storage.segment import WriteOptions
 from hasivu_compute.table.catalog import Catalog
 from hasivu_compute.table.updates import DuplicateBatchError
 
 COMMIT_ATTEMPTS = 5
 
 
-def open_catalog(data_uri: str, storage_options: dict[str, Any] | None = None) -> Catalog:
-    """The catalog over ``data_uri`` (a local folder or ``s3://bucket/prefix``)."""
+def open_catalog(
+    data_uri: str,
+    storage_options: dict[str, Any] | None = None,
+    write_options: WriteOptions | None = None,
+) -> Catalog:
+    """The catalog over ``data_uri`` (a local folder or ``s3://bucket/prefix``); its
+    tables write segments with ``write_options`` (default: the storage defaults)."""
     if "://" not in data_uri:
         os.makedirs(data_uri, exist_ok=True)
-    return Catalog(FileIO.from_uri(data_uri, **(storage_options or {})))
+    fileio = FileIO.from_uri(data_uri, **(storage_options or {}))
+    return Catalog(fileio, write_options=write_options)
+
+
+def write_options(settings: Settings) -> WriteOptions:
+    """The segment options of the engine's settings (``HASIVU_ZSTD_LEVEL``, ...).
+
+    The runtime hands them to every process that writes, so an ingest actor on
+    another node encodes exactly as the driver's settings say.
+    """
+    return WriteOptions(
+        zstd_level=settings.zstd_level,
+        chunk_rows=settings.chunk_rows,
+        bloom_fpp=settings.bloom_fpp,
+        bloom_min_distinct_ratio=settings.bloom_min_distinct_ratio,
+    )
 
 
 class Coordinator:

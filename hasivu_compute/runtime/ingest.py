@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from hasivu_compute._core.errors import HasivuError, InvalidDataError, SchemaMismatchError
 from hasivu_compute.runtime.values import WrittenBatch
+from hasivu_compute.storage.segment import WriteOptions
 
 DEFAULT_BATCH_ROWS = 1_000_000
 
@@ -30,12 +31,18 @@ class IngestWorker:
     Args:
         data_uri: where the tables live.
         storage_options: extra FileIO options.
+        write_options: how segments are encoded (default: the storage defaults).
     """
 
-    def __init__(self, data_uri: str, storage_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        data_uri: str,
+        storage_options: dict[str, Any] | None = None,
+        write_options: WriteOptions | None = None,
+    ) -> None:
         from hasivu_compute.runtime.coordinator import open_catalog
 
-        self._catalog = open_catalog(data_uri, storage_options)
+        self._catalog = open_catalog(data_uri, storage_options, write_options)
         self.batches_written = 0
 
     def pid(self) -> int:

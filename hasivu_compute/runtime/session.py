@@ -30,7 +30,7 @@ from hasivu_compute.runtime.cluster import (
     ray_env_vars,
     start_or_join,
 )
-from hasivu_compute.runtime.coordinator import Coordinator, open_catalog
+from hasivu_compute.runtime.coordinator import Coordinator, open_catalog, write_options
 from hasivu_compute.runtime.ingest import (
     DEFAULT_BATCH_ROWS,
     IngestWorker,
@@ -91,7 +91,8 @@ class Runtime:
         self.settings = settings or load_settings()
         self.data_uri = resolve_data_uri(data_dir, self.settings)
         self.storage_options = dict(storage_options or {})
-        self._catalog = open_catalog(self.data_uri, self.storage_options)
+        self._write_options = write_options(self.settings)
+        self._catalog = open_catalog(self.data_uri, self.storage_options, self._write_options)
         self._view = CurrentSnapshots(self._catalog)
         self._plan_cache = PlanCache(self._view)
         self._runner: Any | None = None
@@ -160,7 +161,7 @@ class Runtime:
                     **self._actor_options(
                         max_task_retries=0, scheduling_strategy=spread_strategy(index)
                     )
-                ).remote(IngestWorker, self.data_uri, self.storage_options)
+                ).remote(IngestWorker, self.data_uri, self.storage_options, self._write_options)
                 for index in range(self._num_ingest)
             ]
             self._created.extend(self._ingest)

@@ -27,7 +27,13 @@ from hasivu_compute.storage._pool import run_all
 from hasivu_compute.storage.block import EncodedBlock, encode_block
 from hasivu_compute.storage.encodings.registry import ALL_ENCODINGS
 from hasivu_compute.storage.footer import FORMAT_VERSION, checksum, pack_footer, schema_to_b64
-from hasivu_compute.storage.index.bloom import AUTO_BUDGET, BloomFilter, bloom_keys, build_bloom
+from hasivu_compute.storage.index.bloom import (
+    AUTO_BUDGET,
+    AUTO_MIN_DISTINCT_RATIO,
+    BloomFilter,
+    bloom_keys,
+    build_bloom,
+)
 from hasivu_compute.storage.index.zonemap import compute_stats
 from hasivu_compute.storage.physical import (
     Physical,
@@ -65,6 +71,8 @@ class WriteOptions:
             bloom capped at 15% of its block's bytes).
         bloom_fpp: target false-positive rate of the bloom filters (automatic
             blooms exceed it when capped).
+        bloom_min_distinct_ratio: distinct values per row a block needs for an
+            automatic bloom filter.
         encodings: restrict the candidate encodings (tests); ``None`` = all.
     """
 
@@ -72,6 +80,7 @@ class WriteOptions:
     chunk_rows: int = 65_536
     bloom_columns: frozenset[int] | None = None
     bloom_fpp: float = 0.01
+    bloom_min_distinct_ratio: float = AUTO_MIN_DISTINCT_RATIO
     encodings: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -81,6 +90,10 @@ class WriteOptions:
             raise ConfigError(f"chunk_rows must be positive, got {self.chunk_rows}")
         if not 0.0 < self.bloom_fpp < 1.0:
             raise ConfigError(f"bloom_fpp must be in (0, 1), got {self.bloom_fpp}")
+        if not 0.0 <= self.bloom_min_distinct_ratio <= 1.0:
+            raise ConfigError(
+                f"bloom_min_distinct_ratio must be in [0, 1], got {self.bloom_min_distinct_ratio}"
+            )
         unknown = set(self.encodings or ()) - set(ALL_ENCODINGS)
         if unknown:
             raise ConfigError(f"unknown encodings {sorted(unknown)}; known: {list(ALL_ENCODINGS)}")
@@ -175,7 +188,7 @@ def _encode_one(
     if storage != arr.type:  # view types are encoded (and indexed) as their offset form
         arr = arr.cast(storage)
     block = encode_block(arr, phys, options.zstd_level, options.encodings, hint)
-    keys = bloom_keys(arr, phys, fid, options.bloom_columns)
+    keys = bloom_keys(arr, phys, fid, options.bloom_columns, options.bloom_min_distinct_ratio)
     # Automatic blooms are capped to a share of the block's bytes (their rate rises instead);
     # blooms on explicitly chosen columns keep the requested rate.
     cap = None if options.bloom_columns is not None else int(AUTO_BUDGET * len(block.data))

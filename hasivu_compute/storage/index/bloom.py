@@ -32,7 +32,7 @@ from hasivu_compute.storage.physical import (
     storage_binary_type,
 )
 
-AUTO_MIN_DISTINCT_RATIO = 0.05  # matches Settings.bloom_min_distinct_ratio
+AUTO_MIN_DISTINCT_RATIO = 0.05  # the default of WriteOptions / Settings.bloom_min_distinct_ratio
 AUTO_MIN_ROWS = 1024
 AUTO_SAMPLE_ROWS = 4096
 AUTO_BUDGET = 0.15  # automatic blooms take at most this share of the block's stored bytes
@@ -139,7 +139,11 @@ class BloomKeys:
 
 
 def bloom_keys(
-    arr: pa.Array, phys: Physical, field_id: int, chosen: frozenset[int] | None
+    arr: pa.Array,
+    phys: Physical,
+    field_id: int,
+    chosen: frozenset[int] | None,
+    min_ratio: float = AUTO_MIN_DISTINCT_RATIO,
 ) -> BloomKeys | None:
     """The keys of a block's bloom filter, or ``None`` for no bloom.
 
@@ -149,7 +153,8 @@ def bloom_keys(
     values that are not sorted. A sorted block's zone map already prunes as
     well as a bloom; prices and dates are range-filtered rather than probed;
     long free text is searched with LIKE, not equality, and its bloom would
-    cost ~10 bits per value.
+    cost ~10 bits per value. ``min_ratio``: distinct values per row an automatic
+    bloom needs.
     """
     if phys.domain not in ("int", "decimal", "binary"):
         return None
@@ -160,15 +165,15 @@ def bloom_keys(
     valid_rows = len(arr) - arr.null_count
     if phys.domain == "decimal" or not _is_key_type(arr.type) or valid_rows < AUTO_MIN_ROWS:
         return None
-    need = valid_rows * AUTO_MIN_DISTINCT_RATIO
+    need = valid_rows * min_ratio
     if phys.domain == "binary":
-        return _auto_string_keys(arr, need)
+        return _auto_string_keys(arr, need, min_ratio)
     valid = arr.drop_null() if arr.null_count else arr
     values = fixed_values(valid, phys.dtype)
     if bool(np.all(values[1:] >= values[:-1])):
         return None
     seen = _sample_distinct(valid)
-    if seen is not None and seen < AUTO_SAMPLE_ROWS * AUTO_MIN_DISTINCT_RATIO:
+    if seen is not None and seen < AUTO_SAMPLE_ROWS * min_ratio:
         return None  # the distinct share only falls with size
     keys = _keys(valid, phys)
     return keys if keys.distinct >= need else None
@@ -190,7 +195,7 @@ def _sample_distinct(valid: pa.Array) -> int | None:
     return int(pc.count_distinct(valid.slice(0, AUTO_SAMPLE_ROWS)).as_py())
 
 
-def _auto_string_keys(arr: pa.Array, need: float) -> BloomKeys | None:
+def _auto_string_keys(arr: pa.Array, need: float, min_ratio: float) -> BloomKeys | None:
     """Automatic keys of a string block: short values, enough of them distinct."""
     if isinstance(arr, pa.DictionaryArray):
         counts = dictionary_counts(arr)
@@ -206,7 +211,7 @@ def _auto_string_keys(arr: pa.Array, need: float) -> BloomKeys | None:
         if _mean_length(valid.slice(0, AUTO_SAMPLE_ROWS)) > AUTO_MAX_KEY_BYTES:
             return None
         seen = _sample_distinct(valid)
-        if seen is not None and seen < AUTO_SAMPLE_ROWS * AUTO_MIN_DISTINCT_RATIO:
+        if seen is not None and seen < AUTO_SAMPLE_ROWS * min_ratio:
             return None
         uniq = _distinct_strings(valid)
         if len(uniq) < need:

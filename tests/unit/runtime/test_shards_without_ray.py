@@ -113,3 +113,37 @@ def test_whole_partition_fragments_stay_whole_on_regroup(warehouse: str) -> None
     assert sum(len(f.files) for fr in groups.values() for f in fr) == total, (
         "no file lost or doubled"
     )
+
+
+def test_ingest_worker_encodes_with_the_settings_it_is_given(tmp_path: Path) -> None:
+    """HASIVU_ZSTD_LEVEL / CHUNK_ROWS / BLOOM_* reach the processes that write segments."""
+    from hasivu_compute._core.config import load_settings
+    from hasivu_compute.runtime.coordinator import write_options
+    from hasivu_compute.storage.segment import SegmentReader
+
+    settings = load_settings(zstd_level=5, chunk_rows=1_000, bloom_min_distinct_ratio=1.0)
+    options = write_options(settings)
+    assert (options.zstd_level, options.chunk_rows, options.bloom_min_distinct_ratio) == (
+        5,
+        1_000,
+        1.0,
+    )
+    data = str(tmp_path / "wh")
+    Coordinator(data).create_table("o", SCHEMA)
+    ids = np.arange(5_000)
+    batch = pa.table(
+        {
+            "school_id": pa.array(ids % 2_000, pa.int32()),  # 40% distinct: below 1.0
+            "amount": ids.astype(np.float64),
+            "day": pa.array(ids, pa.int32()),
+        }
+    )
+    written = IngestWorker(data, None, options).write("o", 0, batch)
+    io = open_catalog(data).load_table("o").io
+    reader = SegmentReader(io.open_input(written.files[0].path), written.files[0].path)
+    assert reader.chunk_row_counts() == (1_000,) * 5
+    assert not reader.chunk_stats(0, 1).has_bloom, "the ratio setting is applied"
+    default = IngestWorker(data).write("o", 1, batch).files[0]
+    reader = SegmentReader(io.open_input(default.path), default.path)
+    assert reader.chunk_row_counts() == (5_000,)
+    assert reader.chunk_stats(0, 1).has_bloom
