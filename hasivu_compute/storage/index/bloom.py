@@ -172,7 +172,7 @@ def bloom_keys(
     values = fixed_values(valid, phys.dtype)
     if bool(np.all(values[1:] >= values[:-1])):
         return None
-    seen = _sample_distinct(valid)
+    seen = count_distinct(values[:AUTO_SAMPLE_ROWS]) if len(values) > AUTO_SAMPLE_ROWS else None
     if seen is not None and seen < AUTO_SAMPLE_ROWS * min_ratio:
         return None  # the distinct share only falls with size
     keys = _keys(valid, phys)
@@ -188,11 +188,16 @@ def _keys(arr: pa.Array, phys: Physical) -> BloomKeys:
     return BloomKeys(hashes, estimate_distinct(hashes))
 
 
-def _sample_distinct(valid: pa.Array) -> int | None:
-    """Distinct values among the first AUTO_SAMPLE_ROWS rows (``None``: the block is smaller)."""
-    if len(valid) <= AUTO_SAMPLE_ROWS:
-        return None
-    return int(pc.count_distinct(valid.slice(0, AUTO_SAMPLE_ROWS)).as_py())
+def count_distinct(values: NDArray) -> int:
+    """Distinct values of a small numeric array, by sorting a copy.
+
+    For a few thousand values this is ~5x faster than ``pc.count_distinct`` and
+    numpy 2's hash-based ``np.unique`` (~1 ms each for 4,096 int64 here).
+    """
+    if len(values) == 0:
+        return 0
+    ordered = np.sort(values)
+    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
 def _auto_string_keys(arr: pa.Array, need: float, min_ratio: float) -> BloomKeys | None:
@@ -208,10 +213,11 @@ def _auto_string_keys(arr: pa.Array, need: float, min_ratio: float) -> BloomKeys
             return None
     else:
         valid = arr.drop_null() if arr.null_count else arr
-        if _mean_length(valid.slice(0, AUTO_SAMPLE_ROWS)) > AUTO_MAX_KEY_BYTES:
+        sample = valid.slice(0, AUTO_SAMPLE_ROWS)
+        if _mean_length(sample) > AUTO_MAX_KEY_BYTES:
             return None
-        seen = _sample_distinct(valid)
-        if seen is not None and seen < AUTO_SAMPLE_ROWS * min_ratio:
+        few = pc.count_distinct(sample).as_py() < AUTO_SAMPLE_ROWS * min_ratio
+        if len(valid) > AUTO_SAMPLE_ROWS and few:  # the distinct share only falls with size
             return None
         uniq = _distinct_strings(valid)
         if len(uniq) < need:
@@ -234,10 +240,10 @@ def estimate_distinct(hashes: NDArray) -> int:
     """
     n = len(hashes)
     if n <= ESTIMATE_ROWS:
-        return len(np.unique(hashes))
+        return count_distinct(hashes)
     share = ESTIMATE_ROWS / n
     kept = hashes[hashes < np.uint64(int(share * 2.0**64))]
-    return max(1, min(n, round(len(np.unique(kept)) / share)))
+    return max(1, min(n, round(count_distinct(kept) / share)))
 
 
 def _is_key_type(t: pa.DataType) -> bool:
