@@ -69,7 +69,8 @@ class CachedReader:
         self._catalog = catalog
         self._cache = cache
         self._tables: dict[str, Any] = {}
-        self._snapshots: dict[tuple[str, int], Any] = {}
+        # (table, version) -> (snapshot, paths of its live files)
+        self._snapshots: dict[tuple[str, int], tuple[Any, frozenset[str]]] = {}
         self._lock = threading.Lock()
         self.counters = _Counters()
 
@@ -94,23 +95,28 @@ class CachedReader:
             for key in [k for k in self._snapshots if k[0] == name]:
                 del self._snapshots[key]
 
-    def snapshot(self, name: str, version: int | None) -> Any:
-        """Snapshot ``version`` of table ``name`` (cached: snapshots are immutable)."""
+    def snapshot(self, name: str, version: int | None, path: str | None = None) -> Any:
+        """Snapshot ``version`` of table ``name``, holding data file ``path`` if given.
+
+        Snapshots are immutable, so they are cached, but ``(name, version)`` alone
+        does not name one: a table dropped and re-created by another connection
+        (whose drop this shard never heard of) reaches the same versions with other
+        content. Data file names are unique, so a cached snapshot that lacks the
+        file a fragment reads is stale and is loaded again.
+        """
         if version is None:
             return self._table(name).refresh()
         key = (name, version)
         with self._lock:
-            snap = self._snapshots.get(key)
-        if snap is None:
-            try:
-                snap = self._table(name).snapshot(version)
-            except Exception:
-                # a table object loaded before this version existed: reload once
-                with self._lock:
-                    self._tables.pop(name, None)
-                snap = self._table(name).snapshot(version)
-            with self._lock:
-                self._snapshots[key] = snap
+            cached = self._snapshots.get(key)
+        if cached is not None and (path is None or path in cached[1]):
+            return cached[0]
+        with self._lock:  # unknown version, or the table was re-created: reload its handle
+            self._tables.pop(name, None)
+        snap = self._table(name).snapshot(version)
+        paths = frozenset(f.path for f in snap.data_files)
+        with self._lock:
+            self._snapshots[key] = (snap, paths)
         return snap
 
     def read(
@@ -128,7 +134,7 @@ class CachedReader:
 
         data_file = scan_file.file
         columns = list(columns)
-        snap = self.snapshot(table, version)
+        snap = self.snapshot(table, version, data_file.path)
         schema = snap.schema
         chunk_key = None if scan_file.chunks is None else tuple(scan_file.chunks)
         keys = [

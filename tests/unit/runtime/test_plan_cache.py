@@ -125,6 +125,25 @@ def test_a_recreated_table_is_not_answered_from_the_old_plan(env: _Env) -> None:
     assert env.sql() == {"n": [1], "s": [1.0]}
 
 
+def test_shards_never_told_of_a_drop_still_read_the_recreated_table(env: _Env) -> None:
+    """Another connection drops and re-creates the table (its shards get no
+    ``forget_table``): same name and version numbers, columns in another order."""
+    assert env.sql() == {"n": [2], "s": [4.0]}
+    env.coordinator.drop_table("o")
+    swapped = pa.schema([("amount", pa.float64()), ("school_id", pa.int32())])
+    env.coordinator.create_table("o", swapped, [("school_id", "bucket[4]")])
+    written = env.worker.write("o", 0, pa.table({"amount": [1.5, 3.5], "school_id": [5, 5]}))
+    env.coordinator.commit("o", written.files, "other", 0)  # version 2 again
+    assert env.sql() == {"n": [2], "s": [5.0]}
+    env.coordinator.commit(
+        "o",
+        env.worker.write("o", 1, pa.table({"amount": [9.0], "school_id": [5]})).files,
+        "other",
+        1,
+    )
+    assert env.sql() == {"n": [3], "s": [14.0]}
+
+
 def test_fragments_travel_without_zone_maps_and_decode_once(env: _Env) -> None:
     prepared = env.runner.prepare_query(env.cache.lowered(SQL, env.lower))
     (_shard, fragment, payload), *_ = prepared.tasks
