@@ -354,6 +354,28 @@ def _version(package: str) -> str | None:
         return None
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """``(steal, total)`` CPU ticks of the whole machine from ``/proc/stat`` (None elsewhere).
+
+    On a shared VM the hypervisor takes a varying share of the CPU ("steal");
+    the share during a step says how far its figures can be trusted.
+    """
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    steal = fields[7] if len(fields) > 7 else 0
+    return steal, sum(fields[:8])
+
+
+def steal_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """Share of CPU time the hypervisor took between two :func:`cpu_times` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def machine_info() -> dict[str, object]:
     """Cores, memory and versions of the peers, recorded with every result file."""
     mem_total = None

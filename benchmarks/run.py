@@ -119,8 +119,10 @@ def _summary_md(targets: list[dict], steps: list[dict], quick: bool) -> str:
         lines.append(
             f"| {t['target']} | {shown} | {t['goal']} | {'yes' if t['met'] else 'NO'} | {t['detail']} |"
         )
-    lines += ["", "| step | exit | seconds |", "|---|---:|---:|"]
-    lines += [f"| {s['step']} | {s['returncode']} | {s['seconds']:.0f} |" for s in steps]
+    lines += ["", "| step | exit | seconds | CPU lost to the hypervisor |", "|---|---:|---:|---:|"]
+    for s in steps:
+        steal = "—" if s.get("cpu_steal") is None else f"{100 * s['cpu_steal']:.0f}%"
+        lines.append(f"| {s['step']} | {s['returncode']} | {s['seconds']:.0f} | {steal} |")
     lines.append("\nDetails: storage.md/json, peers_*.md/json, ingest.md/json in this folder.")
     return "\n".join(lines) + "\n"
 
@@ -146,12 +148,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if step in skip:
             continue
         print(f"== {step}", flush=True)
-        t0 = time.perf_counter()
+        t0, ticks = time.perf_counter(), common.cpu_times()
         proc = subprocess.run(
             [sys.executable, "-m", f"benchmarks.{step}", *quick], cwd=root, env=env
         )
         steps.append(
-            {"step": step, "returncode": proc.returncode, "seconds": time.perf_counter() - t0}
+            {
+                "step": step,
+                "returncode": proc.returncode,
+                "seconds": time.perf_counter() - t0,
+                "cpu_steal": common.steal_share(ticks, common.cpu_times()),
+            }
         )
     targets = _peer_targets(_load(f"peers_sf{sf:g}_{n_orders}")) + _other_targets(
         _load("ingest"), _load("storage")
