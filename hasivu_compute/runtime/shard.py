@@ -88,10 +88,14 @@ class CachedReader:
                 self._tables[name] = table
         return table
 
-    def forget_table(self, name: str) -> None:
-        """Drop cached table handles and snapshots of ``name`` (after a drop)."""
+    def _forget_handle(self, name: str) -> None:
         with self._lock:
             self._tables.pop(name, None)
+
+    def forget_table(self, name: str) -> None:
+        """Drop cached table handles and snapshots of ``name`` (after a drop)."""
+        self._forget_handle(name)
+        with self._lock:
             for key in [k for k in self._snapshots if k[0] == name]:
                 del self._snapshots[key]
 
@@ -111,9 +115,13 @@ class CachedReader:
             cached = self._snapshots.get(key)
         if cached is not None and (path is None or path in cached[1]):
             return cached[0]
-        with self._lock:  # unknown version, or the table was re-created: reload its handle
-            self._tables.pop(name, None)
-        snap = self._table(name).snapshot(version)
+        if cached is not None:  # the table was re-created: its old handle caches old manifests
+            self._forget_handle(name)
+        try:
+            snap = self._table(name).snapshot(version)
+        except Exception:  # a handle loaded before this version existed: reload once
+            self._forget_handle(name)
+            snap = self._table(name).snapshot(version)
         paths = frozenset(f.path for f in snap.data_files)
         with self._lock:
             self._snapshots[key] = (snap, paths)

@@ -106,9 +106,10 @@ def dictionary_counts(arr: pa.DictionaryArray) -> NDArray:
     return np.bincount(values, minlength=size)[:size] if len(values) else np.zeros(size, np.int64)
 
 
-def used_dictionary(arr: pa.DictionaryArray) -> pa.Array:
-    """The dictionary entries that the non-null rows of ``arr`` use, in dictionary order."""
-    used = np.flatnonzero(dictionary_counts(arr))
+def used_dictionary(arr: pa.DictionaryArray, counts: NDArray | None = None) -> pa.Array:
+    """The dictionary entries that the non-null rows of ``arr`` use, in dictionary order
+    (``counts``: its :func:`dictionary_counts`, when the caller has them already)."""
+    used = np.flatnonzero(dictionary_counts(arr) if counts is None else counts)
     return arr.dictionary.take(pa.array(used, pa.int64()))
 
 
@@ -124,7 +125,7 @@ def compact_dictionary(arr: pa.DictionaryArray) -> tuple[pa.Array, NDArray]:
     remap[used] = np.arange(len(used), dtype=np.int32)
     raw = arr.indices.fill_null(0) if arr.indices.null_count else arr.indices
     indices = remap[raw.to_numpy(zero_copy_only=False)]
-    return arr.dictionary.take(pa.array(used, pa.int64())), indices
+    return used_dictionary(arr, counts), indices
 
 
 def encode_binary_dictionary(arr: pa.Array, pack: Packer = encode_bitpack) -> Encoded | None:

@@ -202,12 +202,11 @@ def _auto_string_keys(arr: pa.Array, need: float, min_ratio: float) -> BloomKeys
     """Automatic keys of a string block: short values, enough of them distinct."""
     if isinstance(arr, pa.DictionaryArray):
         counts = dictionary_counts(arr)
-        used = np.flatnonzero(counts)
-        if len(used) < need:
+        uniq = used_dictionary(arr, counts)
+        if len(uniq) < need:
             return None
-        uniq = arr.dictionary.take(pa.array(used, pa.int64()))
         lengths = np.diff(binary_parts(uniq)[0])
-        if float(lengths @ counts[used]) / int(counts.sum()) > AUTO_MAX_KEY_BYTES:
+        if float(lengths @ counts[counts > 0]) / int(counts.sum()) > AUTO_MAX_KEY_BYTES:
             return None
     else:
         valid = arr.drop_null() if arr.null_count else arr

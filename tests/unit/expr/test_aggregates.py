@@ -107,10 +107,7 @@ def test_split_aggregation_equals_one_shot_and_duckdb(
     if len(key_names) > 1:
         sql = f"SELECT {key_sql}, "
     sql += f"{select} FROM t" + (f" GROUP BY {key_sql}" if key_sql else "")
-    con = duckdb.connect()
-    con.register("t", table)
-    expected = con.sql(sql).to_arrow_table()
-    con.close()
+    expected = _duckdb(table, sql)
 
     want = _by_key(expected, key_names)
     for name, got in (("one-shot", one_shot), ("split", split)):
@@ -318,17 +315,12 @@ def test_one_polars_pass_for_counts_and_sums_beside_count_distinct(
         col("i").count().alias("ni"),
     ]
     got = aggregate(table, ["k"], aggs)
-    con = duckdb.connect()
-    con.register("t", table)
-    expected = con.sql(
+    expected = _duckdb(
+        table,
         "SELECT k, count(DISTINCT s) AS cd, sum(i) AS si, sum(f) AS sf, count(*) AS n, "
-        "count(i) AS ni FROM t GROUP BY k"
-    ).to_arrow_table()
-
-    def rows(t: pa.Table) -> list[dict[str, object]]:
-        return sorted(t.to_pylist(), key=lambda r: str(r["k"]))
-
-    assert rows(got) == rows(expected.cast(got.schema))
+        "count(i) AS ni FROM t GROUP BY k",
+    )
+    assert _rows(got) == _rows(expected.cast(got.schema))
     assert {r["k"]: r["si"] for r in got.to_pylist()}["b"] is None
 
 
@@ -353,14 +345,24 @@ def test_several_integer_keys_packed_into_one(with_null_key: bool) -> None:
     assert (aggsteps._packed_key(table, ["a", "b", "c"]) is None) == with_null_key
     aggs = [col("v").count_distinct().alias("cd"), col("v").sum().alias("s"), count().alias("n")]
     got = aggregate(table, ["a", "b", "c"], aggs)
+    expected = _duckdb(
+        table,
+        "SELECT a, b, c, count(DISTINCT v) AS cd, sum(v) AS s, count(*) AS n "
+        "FROM t GROUP BY a, b, c",
+    )
+    assert _rows(got) == _rows(expected.cast(got.schema))
+
+
+def _duckdb(table: pa.Table, sql: str) -> pa.Table:
+    """The oracle's answer to ``sql`` over ``table`` registered as ``t``."""
     con = duckdb.connect()
     con.register("t", table)
-    expected = con.sql(
-        "SELECT a, b, c, count(DISTINCT v) AS cd, sum(v) AS s, count(*) AS n "
-        "FROM t GROUP BY a, b, c"
-    ).to_arrow_table()
+    try:
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
 
-    def rows(t: pa.Table) -> list[tuple[object, ...]]:
-        return sorted((tuple(r.values()) for r in t.to_pylist()), key=lambda r: tuple(map(str, r)))
 
-    assert rows(got) == rows(expected.cast(got.schema))
+def _rows(t: pa.Table) -> list[tuple[object, ...]]:
+    """Rows as tuples in a fixed order (group order is not part of the answer)."""
+    return sorted((tuple(r.values()) for r in t.to_pylist()), key=lambda r: tuple(map(str, r)))
