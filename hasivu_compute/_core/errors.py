@@ -46,6 +46,14 @@ class InvalidDataError(HasivuError, ValueError):
         self.row = row
 
 
+class ArithmeticOverflowError(InvalidDataError, OverflowError):
+    """An exact integer result does not fit its type (``sum`` over int64, ``big * 4``).
+
+    Raised instead of returning a wrapped or clamped value; ``except OverflowError``
+    and ``except InvalidDataError`` both catch it.
+    """
+
+
 class ParseError(HasivuError, ValueError):
     """SQL text could not be parsed; carries the 1-based line and column."""
 

@@ -16,8 +16,9 @@ function                      state                                        exact
 ============================  ===========================================  =======
 count(*) / count(x)           n                                            yes
 count(DISTINCT x)             the group's distinct values (a list)         yes
-sum                           sum (int64 / float64 / decimal(38, s))       yes
-avg                           sum (float64), n                             yes
+sum                           sum (int64 / uint64 / float64 / decimal)     yes
+avg                           sum (decimal(38, 0) of integers, else        yes
+                              float64), n
 min / max                     min / max                                    yes
 var_* / stddev_*              n, mean, m2 (Chan et al. parallel merge)     yes
 approx_count_distinct         HLL sketch (lg_k=12, HLL_8), serialized      ±1.6%
@@ -56,6 +57,12 @@ UNIQUE_VALUES = "unique_values"
 UNION_VALUES = "union_values"
 #: The number of distinct non-null values (one-shot aggregation: no state to merge).
 UNIQUE_COUNT = "unique_count"
+#: Pseudo group-by functions for integer sums (lowered in ``expr.sums``): the exact sum
+#: in the input's type (int64 / uint64), raising ``ArithmeticOverflowError`` when it does
+#: not fit, never wrapping; and the exact sum as ``decimal128(38, 0)`` (avg's state).
+EXACT_SUM = "exact_sum"
+WIDE_SUM = "wide_sum"
+WIDE_SUM_TYPE = pa.decimal128(38, 0)
 HLL_LG_K = 12
 KLL_K = 200
 
@@ -128,6 +135,14 @@ def _require_numeric(name: str, input_type: pa.DataType | None) -> pa.DataType:
     return input_type
 
 
+def _integer_argument(func: AggregateFunction, call: AggCall) -> bool:
+    """Whether ``call``'s argument reaches the partial as an integer column."""
+    if not call.args:
+        return False
+    dtype = call.args[0].dtype
+    return dtype is not None and pat.is_integer(func.input_type(dtype))
+
+
 @dataclass(frozen=True, slots=True)
 class _Count(AggregateFunction):
     def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
@@ -182,10 +197,14 @@ class _Sum(AggregateFunction):
         return [self.result_type(input_type, call)]
 
     def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        return [(str(arg), "sum", None)]
+        return [(str(arg), self._fn(call), None)]
 
     def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        return [(states[0], "sum", None)]
+        return [(states[0], self._fn(call), None)]
+
+    def _fn(self, call: AggCall) -> str:
+        """Integer sums are exact or raise (DuckDB widens to HUGEINT; we keep int64)."""
+        return EXACT_SUM if _integer_argument(self, call) else "sum"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,13 +233,20 @@ class _Avg(AggregateFunction):
         return pa.float64()
 
     def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        """Integers are summed exactly (a float running sum loses the 1 in 9.2e18 + 1)."""
+        if pat.is_unsigned_integer(input_type):
+            return pa.uint64()
+        if pat.is_integer(input_type):
+            return pa.int64()
         return pa.float64()
 
     def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
-        return [pa.float64(), pa.int64()]
+        exact = input_type is not None and pat.is_integer(input_type)
+        return [WIDE_SUM_TYPE if exact else pa.float64(), pa.int64()]
 
     def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        return [(str(arg), "sum", None), (str(arg), "count", _ONLY_VALID)]
+        total = WIDE_SUM if _integer_argument(self, call) else "sum"
+        return [(str(arg), total, None), (str(arg), "count", _ONLY_VALID)]
 
     def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
         return [(states[0], "sum", None), (states[1], "sum", None)]

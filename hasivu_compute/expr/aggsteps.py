@@ -17,7 +17,7 @@ aggregates (``sum(a) / count(*)``) and over the keys.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +38,7 @@ from hasivu_compute.expr.aggregates import (
 from hasivu_compute.expr.binder import bind
 from hasivu_compute.expr.evaluate import cast_value, evaluate_column
 from hasivu_compute.expr.nodes import AggCall, BoundColumn, Column, Expr, col
+from hasivu_compute.expr.sums import finish_integer_sums, lower_integer_sums
 from hasivu_compute.expr.visitors import aggregate_calls, output_name, walk
 
 _DUMMY_KEY = "__hc_group"
@@ -67,6 +68,14 @@ class AggregateSteps:
     def exact(self) -> bool:
         """Whether combining partials reproduces the one-shot result exactly."""
         return all(aggregate_function(c.fn).exact for c in self.calls)
+
+    def _labels(self, key_columns: Sequence[str], prefix: str) -> dict[str, str]:
+        """Error labels: key columns -> key names, argument / state columns -> calls."""
+        labels = dict(zip(key_columns, self.key_names, strict=True))
+        for i, call in enumerate(self.calls):
+            labels[f"{prefix}{i}"] = str(call)  # the argument column
+            labels[f"{prefix}{i}_0"] = str(call)  # the first state column
+        return labels
 
     def _state_names(self, i: int) -> list[str]:
         return [n for n in self.partial_schema.names if n.startswith(f"__s{i}_")]
@@ -103,7 +112,9 @@ class AggregateSteps:
             get_specs = func.one_shot_specs if one_shot else func.partial_specs
             specs.append(get_specs(arg_name, call))
         group_cols = [f"__k{i}" for i in range(len(self.keys))]
-        grouped = _group(pa.table(columns) if columns else _rows(batch.num_rows), group_cols, specs)
+        source = pa.table(columns) if columns else _rows(batch.num_rows)
+        labels = self._labels(group_cols, "__a")
+        grouped = _group(source, group_cols, specs, labels, partial=not one_shot)
         states = []
         for i, call in enumerate(self.calls):
             raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
@@ -123,7 +134,7 @@ class AggregateSteps:
         specs = []
         for i, call in enumerate(self.calls):
             specs.append(aggregate_function(call.fn).combine_specs(self._state_names(i), call))
-        grouped = _group(table, list(self.key_names), specs)
+        grouped = _group(table, list(self.key_names), specs, self._labels(self.key_names, "__s"))
         states = []
         for i, call in enumerate(self.calls):
             raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
@@ -251,16 +262,32 @@ def _check_unique(names: tuple[str, ...]) -> None:
         seen.add(n)
 
 
-def _group(table: pa.Table, group_cols: list[str], specs: list[list[Spec]]) -> pa.Table:
-    """One hash group-by computing every spec; output columns named by spec_output_name."""
+def _group(
+    table: pa.Table,
+    group_cols: list[str],
+    specs: list[list[Spec]],
+    labels: Mapping[str, str] | None = None,
+    partial: bool = False,
+) -> pa.Table:
+    """One hash group-by computing every spec; output columns named by spec_output_name.
+
+    ``labels`` name columns in errors (``__a0`` -> ``sum(amount)``, ``__k0`` -> ``school_id``);
+    ``partial``: ``table`` holds one fragment's rows, not all of them (for error messages).
+    """
     unique: dict[str, Spec] = {}
     for per_call in specs:
         for spec in per_call:
             unique.setdefault(spec_output_name(spec), spec)  # same name = same aggregation
+    table, lowered, fixes = lower_integer_sums(table, unique)
     if not group_cols:
         dummy = pa.repeat(pa.scalar(0, pa.int8()), table.num_rows)
         table = table.append_column(_DUMMY_KEY, dummy)
         group_cols = [_DUMMY_KEY]
+    grouped = _group_lowered(table, group_cols, lowered)
+    return finish_integer_sums(grouped, fixes, group_cols, labels or {}, partial)
+
+
+def _group_lowered(table: pa.Table, group_cols: list[str], unique: dict[str, Spec]) -> pa.Table:
     arrow_specs = [s for s in unique.values() if s[1] not in _SET_FNS]
     set_specs = [s for s in unique.values() if s[1] in _SET_FNS]
     table = _dictionary_keys(table, group_cols, plain_keys=bool(set_specs))

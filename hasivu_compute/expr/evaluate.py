@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
-from hasivu_compute._core.errors import BindError, InvalidDataError
+from hasivu_compute._core.errors import ArithmeticOverflowError, BindError, InvalidDataError
 from hasivu_compute.expr import types as T
 from hasivu_compute.expr.nodes import (
     AggCall,
@@ -59,17 +59,19 @@ def evaluate(expr: Expr, batch: Batch) -> pa.Array | pa.ChunkedArray | pa.Scalar
 
     Raises:
         BindError: the expression is not bound, or references a missing column.
-        InvalidDataError: a value makes the expression fail (overflow, bad cast).
+        InvalidDataError: a value makes the expression fail (overflow, bad cast);
+            integer arithmetic overflow is its subclass ArithmeticOverflowError.
     """
     try:
         if isinstance(batch, pa.RecordBatch):
             return _eval(expr, batch)
         if batch.num_rows and _whole_table_safe(expr, batch.schema):
-            return _eval(expr, batch)  # type: ignore[arg-type]
+            return _eval(expr, batch)
         batches = batch.to_batches() or [_empty_batch(batch.schema)]
         results = [_eval(expr, b) for b in batches]
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
-        raise InvalidDataError(f"evaluating {expr} failed: {e}") from None
+        error = ArithmeticOverflowError if str(e) == "overflow" else InvalidDataError
+        raise error(f"evaluating {expr} failed: {e}") from None
     if all(isinstance(r, pa.Scalar) for r in results):
         return results[0]
     arrays = [_as_array(r, b.num_rows) for r, b in zip(results, batches, strict=True)]

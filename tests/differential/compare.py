@@ -1,8 +1,12 @@
 """Compare two query results as bags of rows (floats to a relative tolerance).
 
 Values are normalised before comparison so that equal answers of different but
-compatible types compare equal: Decimal -> float, date -> datetime at midnight
-(DuckDB's ``date_trunc`` on a DATE returns a TIMESTAMP), ints stay exact.
+compatible types compare equal: Decimal -> float (integral ones -> int), date ->
+datetime at midnight (DuckDB's ``date_trunc`` on a DATE returns a TIMESTAMP);
+integers of every width, uint64 and HUGEINT included, stay exact.
+
+Column types are compared too: equal, or one of the :data:`ACCEPTED_TYPES`
+pairs, each a documented difference from DuckDB.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ ABS_TOL = 1e-7
 def normalise(value: object) -> object:
     """A comparable Python value (see module docstring)."""
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        # integral values (DuckDB's HUGEINT sums) stay exact ints
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dt.datetime):
         return (
             value.replace(tzinfo=None)
@@ -111,16 +116,20 @@ def order_difference(
     return None
 
 
+#: Integers of any width (and DuckDB's HUGEINT, decimal(38, 0)) compare exactly here.
+_EXACT_INTEGER = pa.decimal128(38, 0)
+
+
 def _arrow_normal(column: pa.ChunkedArray) -> pa.ChunkedArray:
     t = column.type
+    if pat.is_integer(t) or (pat.is_decimal128(t) and t.scale == 0):
+        return column.cast(_EXACT_INTEGER)
     if pat.is_decimal(t) or pat.is_floating(t):
         return column.cast(pa.float64())
     if pat.is_date(t):
         return column.cast(pa.timestamp("us"))
     if pat.is_timestamp(t):
         return column.cast(pa.timestamp("us", tz=t.tz))
-    if pat.is_integer(t):
-        return column.cast(pa.float64() if pat.is_uint64(t) else pa.int64())
     if pat.is_string(t) or pat.is_large_string(t) or pat.is_string_view(t):
         return column.cast(pa.string())
     return column
@@ -128,9 +137,9 @@ def _arrow_normal(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _unify(a: pa.ChunkedArray, b: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     a, b = _arrow_normal(a), _arrow_normal(b)
-    numeric = (pa.int64(), pa.float64())
+    numeric = (_EXACT_INTEGER, pa.float64())
     if a.type != b.type and a.type in numeric and b.type in numeric:
-        return a.cast(pa.float64()), b.cast(pa.float64())
+        return a.cast(pa.float64(), safe=False), b.cast(pa.float64(), safe=False)
     if pat.is_null(a.type) and not pat.is_null(b.type):
         return a.cast(b.type), b
     if pat.is_null(b.type) and not pat.is_null(a.type):
@@ -182,10 +191,42 @@ def fast_order_equal(ours: pa.Table, theirs: pa.Table, columns: Sequence[int]) -
     return all(_columns_equal(left.column(c), right.column(c)) for c in columns)
 
 
-def difference(ours: pa.Table, theirs: pa.Table, order_columns: Sequence[int] = ()) -> str | None:
-    """None when ``ours`` equals ``theirs`` (bag of rows, plus order of the ORDER BY keys)."""
+_HUGEINT = "sum over integers: DuckDB widens to HUGEINT (exported as decimal128(38, 0)); we keep int64 / uint64 and raise ArithmeticOverflowError where the exact sum does not fit"
+
+#: (our type, DuckDB's type) -> why the two are the same answer.
+ACCEPTED_TYPES: dict[tuple[str, str], str] = {
+    ("int64", "decimal128(38, 0)"): _HUGEINT,
+    ("uint64", "decimal128(38, 0)"): _HUGEINT,
+    ("int64", "int32"): "integer literals: DuckDB types 1 as INTEGER, we type it BIGINT",
+    ("date32[day]", "timestamp[us]"): "date_trunc on a DATE: DuckDB returns a TIMESTAMP",
+}
+
+
+def _text_type(t: pa.DataType) -> bool:
+    return pat.is_string(t) or pat.is_large_string(t) or pat.is_string_view(t)
+
+
+def type_difference(ours: pa.Schema, theirs: pa.Schema) -> str | None:
+    """None when every column type equals DuckDB's or is an :data:`ACCEPTED_TYPES` pair."""
+    for index, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        same = a.type.equals(b.type) or (_text_type(a.type) and _text_type(b.type))
+        if same or pat.is_null(a.type) or pat.is_null(b.type):
+            continue
+        if (str(a.type), str(b.type)) not in ACCEPTED_TYPES:
+            return f"column {index} type: ours {a.name!r} {a.type}, duckdb {b.name!r} {b.type}"
+    return None
+
+
+def difference(
+    ours: pa.Table, theirs: pa.Table, order_columns: Sequence[int] = (), *, check_types: bool = True
+) -> str | None:
+    """None when ``ours`` equals ``theirs``: column types (see :func:`type_difference`;
+    ``check_types=False`` compares values only), bag of rows, and order of the ORDER BY keys."""
     if ours.num_columns != theirs.num_columns:
         return f"column counts differ: ours {ours.column_names}, duckdb {theirs.column_names}"
+    typed = type_difference(ours.schema, theirs.schema) if check_types else None
+    if typed is not None:
+        return typed
     bag_ok = fast_bag_equal(ours, theirs)
     if bag_ok and (not order_columns or fast_order_equal(ours, theirs, order_columns)):
         return None

@@ -30,7 +30,7 @@ def test_value_null_and_count_differences_are_caught() -> None:
 def test_compatible_types_compare_by_value() -> None:
     ours = table(d=[dt.date(2020, 5, 1)], n=[decimal.Decimal("1.50")], i=[3])
     theirs = table(d=[dt.datetime(2020, 5, 1)], n=[1.5], i=[3.0])
-    assert difference(ours, theirs) is None
+    assert difference(ours, theirs, check_types=False) is None
 
 
 def test_order_of_sort_keys_is_checked() -> None:
@@ -40,3 +40,31 @@ def test_order_of_sort_keys_is_checked() -> None:
     assert difference(ours, theirs, order_columns=(0, 1)) is not None
     swapped = table(k=[2, 1, 2], v=["c", "a", "b"])
     assert difference(swapped, theirs, order_columns=(0,)) is not None
+
+
+def test_column_types_are_compared() -> None:
+    assert difference(table(a=[1, 2]), table(a=[1.0, 2.0])) is not None, "int64 is not double"
+    assert difference(table(a=["x"]), table(a=[1])) is not None
+    hugeint = pa.table({"s": pa.array([decimal.Decimal(3)], pa.decimal128(38, 0))})
+    assert difference(table(s=[3]), hugeint) is None, "int64 sum vs DuckDB's HUGEINT sum"
+    text = pa.table({"s": pa.array(["x"], pa.large_string())})
+    assert difference(table(s=["x"]), text) is None
+
+
+def test_large_integers_compare_exactly() -> None:
+    top = 2**64 - 1
+    ours = pa.table({"u": pa.array([top], pa.uint64()), "i": [2**63 - 1]})
+    exact = pa.table(
+        {
+            "u": pa.array([decimal.Decimal(top)], pa.decimal128(38, 0)),
+            "i": pa.array([decimal.Decimal(2**63 - 1)], pa.decimal128(38, 0)),
+        }
+    )
+    assert difference(ours, exact) is None
+    off_by_one = pa.table(
+        {
+            "u": pa.array([decimal.Decimal(top - 1)], pa.decimal128(38, 0)),
+            "i": pa.array([decimal.Decimal(2**63 - 2)], pa.decimal128(38, 0)),
+        }
+    )
+    assert difference(ours, off_by_one) is not None, "a float comparison would call these equal"

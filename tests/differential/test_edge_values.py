@@ -1,0 +1,140 @@
+"""Edge values against DuckDB: integer sums at and past 64 bits.
+
+The ``edge`` table is partitioned by ``g`` and filled by several appends, so a
+query grouped by ``k`` (which spans partitions) runs partial -> combine ->
+final, and one grouped by ``g`` finishes inside each fragment. Where DuckDB's
+exact answer (HUGEINT) does not fit our result type, we must raise
+:class:`ArithmeticOverflowError`, never answer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from compare import difference
+
+from hasivu_compute._core.errors import ArithmeticOverflowError
+from hasivu_compute.exec import execute, prepare
+from hasivu_compute.plan.binder import output_schema
+from hasivu_compute.plan.nodes import FinalAggregate, walk
+from hasivu_compute.sql import to_plan
+from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.table.catalog import Catalog
+
+I62 = 2**62
+I64_MAX = 2**63 - 1
+
+#: (g, k, big, u): partition 'a' overflows int64 and uint64; 'b' sums to exactly
+#: int64's maximum; 'c' goes below -2^62 and back; 'a' + 'b' + 'c' overflows while
+#: 'b' + 'c' fits although its partials are at int64's limits.
+EDGE_ROWS = [
+    ("a", 0, I62 + 1, 2**63),
+    ("a", 1, I62 + 1, 2**63),
+    ("a", 0, I62 + 1, 1),
+    ("a", 1, I62 + 1, None),
+    ("b", 0, I62, 2**63 - 1),
+    ("b", 1, I62 - 1, 2**63),
+    ("b", 0, None, 0),
+    ("c", 0, -I62, 5),
+    ("c", 1, -I62, 7),
+    ("c", 0, 5, 2**64 - 1),
+    ("c", 1, None, None),
+]
+
+
+def edge_table() -> pa.Table:
+    g, k, big, u = zip(*EDGE_ROWS, strict=True)
+    return pa.table(
+        {
+            "id": pa.array(range(len(EDGE_ROWS)), pa.int64()),
+            "g": pa.array(g, pa.string()),
+            "k": pa.array(k, pa.int64()),
+            "big": pa.array(big, pa.int64()),
+            "u": pa.array(u, pa.uint64()),
+        }
+    )
+
+
+class EdgeOracle:
+    def __init__(self, root: Path) -> None:
+        self.data = edge_table()
+        self.catalog = Catalog(FileIO.from_uri(str(root)))
+        table = self.catalog.create_table("edge", self.data.schema, partition_by=["g"])
+        for start in range(0, self.data.num_rows, 4):  # several segments per partition
+            table.append(self.data.slice(start, 4))
+        self.duck = duckdb.connect()
+        self.duck.register("edge", self.data)
+        self.schemas = {"edge": self.data.schema}
+
+    def ours(self, sql: str) -> pa.Table:
+        return execute(to_plan(sql, schema=self.schemas), self.catalog)
+
+    def check(self, sql: str, order_columns: tuple[int, ...] = ()) -> None:
+        """Our answer equals DuckDB's, or we raise exactly where DuckDB's (HUGEINT) sum
+        leaves our result type."""
+        expected = self.duck.sql(sql).to_arrow_table()
+        plan = to_plan(sql, schema=self.schemas)
+        ours_schema = output_schema(prepare(plan, self.catalog).bound)
+        outside = _outside_our_types(expected, ours_schema)
+        if outside:
+            with pytest.raises(ArithmeticOverflowError):
+                execute(plan, self.catalog)
+            return
+        problem = difference(execute(plan, self.catalog), expected, order_columns)
+        assert problem is None, f"{problem}\nSQL: {sql}"
+
+
+_LIMITS = {pa.int64(): (-(2**63), 2**63 - 1), pa.uint64(): (0, 2**64 - 1)}
+
+
+def _outside_our_types(theirs: pa.Table, ours: pa.Schema) -> bool:
+    """Whether a DuckDB value does not fit the int64 / uint64 column we answer with."""
+    for column, field in zip(theirs.columns, ours, strict=True):
+        limits = _LIMITS.get(field.type)
+        if limits is None:
+            continue
+        values = [v for v in column.to_pylist() if v is not None]
+        if any(not limits[0] <= v <= limits[1] for v in values):
+            return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory: pytest.TempPathFactory) -> EdgeOracle:
+    return EdgeOracle(tmp_path_factory.mktemp("edge"))
+
+
+SUM_QUERIES = [
+    "SELECT sum(big) FROM edge",
+    "SELECT g, sum(big) FROM edge GROUP BY g",
+    "SELECT k, sum(big) FROM edge GROUP BY k",
+    "SELECT sum(big) FROM edge WHERE g <> 'a'",
+    "SELECT k, sum(big), count(*) FROM edge WHERE g <> 'a' GROUP BY k",
+    "SELECT g, sum(big) FROM edge WHERE g <> 'a' GROUP BY g",
+    "SELECT sum(u) FROM edge",
+    "SELECT sum(u) FROM edge WHERE g = 'c'",
+    "SELECT k, sum(u) FROM edge WHERE g <> 'a' GROUP BY k",
+    "SELECT g, sum(u) FROM edge GROUP BY g",
+    "SELECT k, count(DISTINCT big), sum(big) FROM edge GROUP BY k",
+    "SELECT k, count(DISTINCT g), sum(big) FROM edge WHERE g <> 'a' GROUP BY k",
+    "SELECT avg(big), avg(u) FROM edge",
+    "SELECT k, avg(big), avg(u) FROM edge GROUP BY k",
+    "SELECT g, avg(big) FROM edge GROUP BY g",
+    "SELECT sum(CAST(big AS DECIMAL(38, 0))) FROM edge",
+]
+
+
+@pytest.mark.parametrize("sql", SUM_QUERIES)
+def test_integer_sums_match_duckdb_or_raise(edge: EdgeOracle, sql: str) -> None:
+    edge.check(sql)
+
+
+def test_grouping_by_k_really_combines_partials(edge: EdgeOracle) -> None:
+    plan = prepare(
+        to_plan("SELECT k, sum(big) FROM edge GROUP BY k", schema=edge.schemas), edge.catalog
+    )
+    assert any(isinstance(n, FinalAggregate) for n in walk(plan.optimized))
+    assert len(plan.physical.fragments) == 3, "one fragment per partition of g"
