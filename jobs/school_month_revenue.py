@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.cast(OUTPUT_SCHEMA),
             producer_id=f"school-month-revenue/{args.month}",
         )
-        status = "already written" if result.skipped_batches else f"wrote {result.rows} rows"
+        status = "already written" if result.duplicate else f"wrote {result.rows} rows"
         print(f"{args.month}: {monthly.num_rows} schools, {status} (version {result.version})")
     return 0
 

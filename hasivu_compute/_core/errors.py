@@ -157,6 +157,25 @@ class IngestError(HasivuError):
     """An ingest call could not complete after retries; nothing unacknowledged was committed."""
 
 
+class IngestKeyConflictError(HasivuError, ValueError):
+    """An ingest key ``(producer_id, sequence)`` was already used for other rows, or is
+    too old to tell; nothing of the call was written.
+
+    Attributes:
+        producer_id: the producer.
+        sequence: the call's sequence.
+        version: the version that holds the earlier call under this key (None if unknown).
+    """
+
+    def __init__(
+        self, message: str, *, producer_id: str, sequence: int, version: int | None
+    ) -> None:
+        super().__init__(message)
+        self.producer_id = producer_id
+        self.sequence = sequence
+        self.version = version
+
+
 class ClusterError(HasivuError):
     """Connecting to or managing the Ray cluster failed."""
 

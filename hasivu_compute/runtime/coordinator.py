@@ -2,7 +2,7 @@
 
 A plain class (unit tests drive it directly); :mod:`hasivu_compute.runtime.actors`
 wraps it in a named, restartable Ray actor.  It holds no state that storage does
-not: the catalog, snapshots and producers' last sequences are all read back from
+not: the catalog, snapshots and producers' ingest keys are all read back from
 the table files, so a restarted coordinator simply reopens the catalog.
 """
 
@@ -21,7 +21,7 @@ from hasivu_compute.runtime.values import CommitAck
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import WriteOptions
 from hasivu_compute.table.catalog import Catalog
-from hasivu_compute.table.updates import DuplicateBatchError
+from hasivu_compute.table.producers import CallKey, CommittedCall, ProducerRecord
 
 COMMIT_ATTEMPTS = 5
 
@@ -98,41 +98,37 @@ class Coordinator:
         """Names of the tables, sorted."""
         return sorted(self._catalog.list_tables())
 
-    def last_sequence(self, name: str, producer_id: str) -> int | None:
-        """The last committed sequence of ``producer_id`` on ``name`` (None if never)."""
+    def committed_call(self, name: str, producer_id: str, sequence: int) -> CommittedCall | None:
+        """The call table ``name`` holds under ``(producer_id, sequence)`` (None: new).
+
+        Raises:
+            IngestKeyConflictError: the sequence is too old to tell.
+        """
         snapshot = self._catalog.load_table(name).refresh()
-        value = snapshot.producers.get(producer_id)
-        return None if value is None else int(value)
+        record = snapshot.producers.get(producer_id, ProducerRecord())
+        return record.lookup(producer_id, sequence, name)
 
     # --- commits ---------------------------------------------------------------
 
-    def commit(
-        self,
-        name: str,
-        files: Sequence[Any],
-        producer_id: str | None = None,
-        sequence: int | None = None,
-    ) -> CommitAck:
-        """Append ``files`` (already written) as one snapshot, exactly once per (producer, sequence).
+    def commit(self, name: str, files: Sequence[Any], key: CallKey | None = None) -> CommitAck:
+        """Append ``files`` (already written) as one snapshot, exactly once per ingest key.
 
         A duplicate leaves its files alone: they may be the very files the first
-        attempt committed (a reply lost in a crash); true orphans go to vacuum.
+        attempt committed (a reply lost in a crash); the caller discards its own.
 
         Commits are serialised by the actor; a conflict with another committer
         (a backfill, a second coordinator on shared storage) is retried on the
         refreshed table, and the table's producer record makes the retry a no-op
         if the first attempt had in fact been published.
+
+        Raises:
+            IngestKeyConflictError: ``key`` holds other rows; nothing was applied.
         """
         last: CommitConflictError | None = None
         for attempt in range(COMMIT_ATTEMPTS):
             table = self._catalog.load_table(name)
             try:
-                result = table.commit_append(
-                    list(files), producer_id=producer_id, sequence=sequence
-                )
-            except DuplicateBatchError:
-                version = int(self._catalog.load_table(name).refresh().version)
-                return CommitAck(table=name, version=version, rows=0, duplicate=True)
+                result = table.commit_append(list(files), key)
             except CommitConflictError as exc:
                 last = exc
                 time.sleep(0.01 * (attempt + 1))

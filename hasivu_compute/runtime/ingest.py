@@ -3,11 +3,9 @@
 :class:`IngestWorker` is the plain class inside each ingest actor: it validates
 one batch against the table schema (a bad batch is rejected whole, naming the
 column and row, before any byte is written), routes its rows to partitions and
-writes the segment files.  It does not publish them: the driver commits the
-written files through the coordinator *in sequence order*, because a producer's
-record is "last committed sequence", and parallel actors finishing out of order
-must not let batch 5 be recorded before batch 4 (4 would then look like a
-duplicate and be lost).
+writes the segment files.  It does not publish them: the driver commits every
+file of a call at once through the coordinator, with the call's ingest key
+(see ``runtime.ingest_pipeline``).
 """
 
 from __future__ import annotations
@@ -49,7 +47,7 @@ class IngestWorker:
         """The OS process id (fault-injection tests kill it)."""
         return os.getpid()
 
-    def write(self, name: str, sequence: int, batch: pa.Table | pa.RecordBatch) -> WrittenBatch:
+    def write(self, name: str, index: int, batch: pa.Table | pa.RecordBatch) -> WrittenBatch:
         """Validate and write one batch as uncommitted segment files.
 
         Raises:
@@ -60,7 +58,7 @@ class IngestWorker:
         data = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         files = table.write_data_files(data)
         self.batches_written += 1
-        return WrittenBatch(sequence=sequence, files=tuple(files), rows=data.num_rows)
+        return WrittenBatch(index=index, files=tuple(files), rows=data.num_rows)
 
 
 def to_arrow_table(data: object) -> pa.Table:

@@ -9,8 +9,8 @@ ingest), and on ``close`` stops exactly what it started.
 from __future__ import annotations
 
 import os
+import threading
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +20,7 @@ import xxhash
 from ray.exceptions import ActorDiedError, RayTaskError
 
 from hasivu_compute._core.config import Settings, load_settings
-from hasivu_compute._core.errors import ClusterError, HasivuError
+from hasivu_compute._core.errors import ClusterError, InvalidDataError
 from hasivu_compute.runtime.actors import CoordinatorActor, IngestActor, ShardActor
 from hasivu_compute.runtime.cluster import (
     NAMESPACE,
@@ -36,16 +36,17 @@ from hasivu_compute.runtime.ingest import (
     IngestWorker,
     is_single_batch,
     iter_user_batches,
-    name_batch_error,
     split_rows,
     to_arrow_table,
 )
-from hasivu_compute.runtime.ingest_pipeline import IngestPipeline
+from hasivu_compute.runtime.ingest_pipeline import CallSpec, IngestPipeline, Slice
 from hasivu_compute.runtime.plans import PlanCache
 from hasivu_compute.runtime.shard import ShardWorker
 from hasivu_compute.runtime.values import IngestResult
 from hasivu_compute.runtime.writers import ACTOR_FAILURES, ActorBatchWriter, unwrap_task_error
 from hasivu_compute.table.current import CurrentSnapshots
+from hasivu_compute.table.table import check_call_key
+from hasivu_compute.table.validate import validate_batch
 
 COORDINATOR_WAIT_S = 120.0
 
@@ -99,6 +100,7 @@ class Runtime:
         self._ray: RayHandle = start_or_join(address, self.settings, num_cpus)
         self._created: list[Any] = []
         self._closed = False
+        self._lock = threading.Lock()
         try:
             cpus = cluster_cpus()
             self._num_shards = num_shards or self.settings.num_shards or cpus
@@ -154,7 +156,11 @@ class Runtime:
         return shards
 
     def ingest_actors(self) -> list[Any]:
-        """The ingest actors (created on first use)."""
+        """The ingest actors (created on first use, once, whichever thread asks first)."""
+        with self._lock:
+            return self._ingest_actors()
+
+    def _ingest_actors(self) -> list[Any]:
         if self._ingest is None:
             self._ingest = [
                 IngestActor.options(  # type: ignore[attr-defined]
@@ -256,27 +262,38 @@ class Runtime:
         name: str,
         data: object,
         producer_id: str | None = None,
+        sequence: int | None = None,
         *,
         batch_rows: int = DEFAULT_BATCH_ROWS,
         max_inflight: int | None = None,
         progress: bool | None = None,
         total_rows: int | None = None,
     ) -> IngestResult:
-        """Write ``data`` into table ``name`` exactly once (see :class:`IngestPipeline`)."""
-        producer = producer_id or f"anon-{uuid.uuid4().hex}"
+        """Write ``data`` into table ``name`` as one call (see :class:`IngestPipeline`).
+
+        ``producer_id`` without ``sequence`` names the producer's call 0: right for
+        a one-off load, and a second, different call under it is refused.
+        """
+        if producer_id is not None and sequence is None:
+            sequence = 0
+        check_call_key(producer_id, sequence)
+        if batch_rows < 1:
+            raise InvalidDataError(f"batch_rows must be >= 1, got {batch_rows}")
         table = self._catalog.load_table(name)
-        batches, total = self._plan_batches(table, data, batch_rows)
-        last = self.call_coordinator("last_sequence", name, producer)
+        schema = table.snapshot().schema
+        committed = None
+        if producer_id is not None:
+            committed = self.call_coordinator("committed_call", name, producer_id, sequence)
+        batches, total = self._plan_batches(data, batch_rows)
         actors = self.ingest_actors()
-        writer = ActorBatchWriter(actors, name)
+        writer = ActorBatchWriter(actors, name, table.discard_files)
         bar = _progress_bar(name, total if total is not None else total_rows, progress)
         try:
             pipeline = IngestPipeline(
-                name,
-                producer,
+                CallSpec(name, producer_id, sequence, committed),
                 writer,
-                lambda files, seq: self.call_coordinator("commit", name, files, producer, seq),
-                last,
+                lambda files, key: self.call_coordinator("commit", name, files, key),
+                lambda batch, offset: validate_batch(schema, batch, offset),
                 max_inflight=max_inflight or 2 * len(actors),
                 on_rows=bar.update,
             )
@@ -284,18 +301,12 @@ class Runtime:
         finally:
             bar.close()
 
-    def _plan_batches(self, table: Any, data: object, batch_rows: int) -> tuple[Any, int | None]:
-        """Batches to send, and the total row count when known.
-
-        One table given at once is validated whole *before* it is split, so a
-        bad row rejects the whole call (with its row number in the caller's
-        table), never a prefix of it.
-        """
-        schema = table.snapshot().schema
+    def _plan_batches(self, data: object, batch_rows: int) -> tuple[Any, int | None]:
+        """Batches to send, and the total row count when known."""
         if is_single_batch(data):
             whole = to_arrow_table(data)
-            return _sliced([whole], schema, batch_rows), whole.num_rows
-        return _sliced(iter_user_batches(data), schema, batch_rows), None
+            return _sliced([whole], batch_rows, labelled=False), whole.num_rows
+        return _sliced(iter_user_batches(data), batch_rows, labelled=True), None
 
     # --- queries -----------------------------------------------------------------
 
@@ -328,21 +339,14 @@ class Runtime:
         return int(ray.get(self._coordinator.pid.remote()))
 
 
-def _sliced(batches: Any, schema: Any, batch_rows: int) -> Any:
-    """Each user batch, split into slices of ``batch_rows``; a batch that is split is
-    validated whole first, so a bad row rejects all of it (row numbers stay the caller's)."""
-    from hasivu_compute.table.validate import validate_batch
-
+def _sliced(batches: Any, batch_rows: int, labelled: bool) -> Any:
+    """Each user batch cut into slices of ``batch_rows``, as :class:`Slice` values
+    (labelled with the user batch index only when the caller gave several)."""
     for index, batch in enumerate(batches):
-        if batch.num_rows <= batch_rows:
-            yield index, batch
-            continue
-        try:
-            valid = validate_batch(schema, batch)
-        except HasivuError as exc:
-            raise name_batch_error(exc, index) from exc
-        for part in split_rows(valid, batch_rows):
-            yield index, part
+        offset = 0
+        for part in split_rows(batch, batch_rows):
+            yield Slice(part, index if labelled else None, offset)
+            offset += part.num_rows
 
 
 def spread_strategy(index: int) -> Any:

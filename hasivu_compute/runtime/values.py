@@ -14,7 +14,8 @@ class CommitAck:
         table: table name.
         version: the snapshot version that holds the batch (the existing one for a duplicate).
         rows: rows added by this commit (0 for a duplicate).
-        duplicate: the (producer, sequence) was already committed: nothing was written.
+        duplicate: the call's key was already committed with the same rows: nothing
+            was written.
     """
 
     table: str
@@ -25,9 +26,9 @@ class CommitAck:
 
 @dataclass(frozen=True, slots=True)
 class WrittenBatch:
-    """Files written for one batch, not yet committed (a picklable value)."""
+    """Files written for one batch of a call, not yet committed (a picklable value)."""
 
-    sequence: int
+    index: int
     files: tuple[Any, ...]
     rows: int
 
@@ -38,12 +39,16 @@ class IngestResult:
 
     Attributes:
         table: table name.
-        rows: rows committed by this call (excluding batches already committed before).
-        version: the table's snapshot version after the call (None if nothing was ever committed).
-        batches: batches committed by this call.
-        skipped_batches: batches recognised as already committed (a retried call).
-        skipped_rows: rows of those batches.
-        producer_id: the producer id the batches were recorded under.
+        rows: rows this call wrote (0 when it was recognised as already committed).
+        version: the snapshot version that holds the call's rows (for a duplicate,
+            the version that committed them first; None if nothing was ever committed).
+        batches: batches this call wrote.
+        producer_id: the producer id the call was recorded under (None: anonymous).
+        sequence: the call's sequence under ``producer_id``.
+        duplicate: the key was already committed with the same rows: nothing was
+            written (a retried call).
+        duplicate_rows: rows of the earlier commit of this call (when ``duplicate``).
+        digest: content digest of the call's rows (what a retry is compared by).
         seconds: wall time of the call.
     """
 
@@ -51,12 +56,14 @@ class IngestResult:
     rows: int
     version: int | None
     batches: int
-    skipped_batches: int
-    skipped_rows: int
-    producer_id: str
+    producer_id: str | None
+    sequence: int | None
+    duplicate: bool
+    duplicate_rows: int
+    digest: str
     seconds: float
 
     @property
     def rows_per_second(self) -> float:
-        """Committed rows per second of wall time."""
+        """Written rows per second of wall time."""
         return self.rows / self.seconds if self.seconds > 0 else 0.0

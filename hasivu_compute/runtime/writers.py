@@ -1,7 +1,7 @@
 """Sending batches to ingest actors, with retry on a dead actor.
 
 A batch is put in the object store once; the driver keeps its reference until
-the batch is committed, so after an actor dies the same batch is sent to the
+the batch is written, so after an actor dies the same batch is sent to the
 next actor (Ray restarts the dead one).  Writing is idempotent: a second
 attempt writes new files and the first attempt's files, never committed, are
 orphans that vacuum removes.
@@ -9,6 +9,7 @@ orphans that vacuum removes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ def unwrap_task_error(exc: RayTaskError) -> BaseException:
 
 @dataclass(slots=True)
 class _Attempt:
-    sequence: int
+    index: int
     batch: ray.ObjectRef
     result: ray.ObjectRef
     actor: int
@@ -52,30 +53,42 @@ class ActorBatchWriter:
     """A :class:`~hasivu_compute.runtime.ingest_pipeline.BatchWriter` over ingest actors.
 
     Args:
-        actors: ingest actor handles (batches go round-robin by sequence).
+        actors: ingest actor handles (batches go round-robin by index).
         table: table name.
+        discard: deletes written files that will never be committed.
         max_attempts: attempts per batch before giving up with :class:`IngestError`.
         timeout_s: longest wait for one attempt.
     """
 
     def __init__(
-        self, actors: list[Any], table: str, max_attempts: int = 4, timeout_s: float = 600.0
+        self,
+        actors: list[Any],
+        table: str,
+        discard: Callable[[Sequence[Any]], None],
+        max_attempts: int = 4,
+        timeout_s: float = 600.0,
     ) -> None:
         self._actors = actors
         self._table = table
+        self._discard = discard
         self._max_attempts = max_attempts
         self._timeout = timeout_s
         self.retries = 0
 
     def _send(self, attempt: _Attempt) -> None:
         actor = self._actors[attempt.actor % len(self._actors)]
-        attempt.result = actor.call.remote("write", self._table, attempt.sequence, attempt.batch)
+        attempt.result = actor.call.remote("write", self._table, attempt.index, attempt.batch)
 
-    def submit(self, sequence: int, batch: pa.Table) -> _Attempt:
+    def submit(self, index: int, batch: pa.Table) -> _Attempt:
         """Put the batch in the object store and send it to an actor."""
-        attempt = _Attempt(sequence, ray.put(batch), None, sequence, 1)  # type: ignore[arg-type]
+        attempt = _Attempt(index, ray.put(batch), None, index, 1)  # type: ignore[arg-type]
         self._send(attempt)
         return attempt
+
+    def discard(self, files: Sequence[Any]) -> None:
+        """Delete written files that will never be committed (best effort)."""
+        if files:
+            self._discard(files)
 
     def done(self, handle: _Attempt) -> bool:
         """Whether the attempt has finished (successfully or not)."""
@@ -90,7 +103,7 @@ class ActorBatchWriter:
             except ACTOR_FAILURES as exc:
                 if handle.attempts >= self._max_attempts:
                     raise IngestError(
-                        f"batch {handle.sequence} of {self._table!r} failed on "
+                        f"batch {handle.index} of {self._table!r} failed on "
                         f"{handle.attempts} ingest actors; nothing of it was committed: {exc}"
                     ) from exc
                 self.retries += 1
@@ -101,5 +114,5 @@ class ActorBatchWriter:
                 raise unwrap_task_error(exc) from None
             except GetTimeoutError as exc:
                 raise IngestError(
-                    f"batch {handle.sequence} of {self._table!r} took more than {self._timeout}s"
+                    f"batch {handle.index} of {self._table!r} took more than {self._timeout}s"
                 ) from exc

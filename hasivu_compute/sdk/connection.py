@@ -99,30 +99,41 @@ class Connection:
         data: object,
         producer_id: str | None = None,
         *,
+        sequence: int | None = None,
         batch_rows: int | None = None,
         progress: bool | None = None,
         total_rows: int | None = None,
     ) -> IngestResult:
-        """Append ``data`` exactly once.
+        """Append ``data`` as one call: all of it is committed, or none of it.
+
+        A producer that may retry names each call with an ingest key: its
+        ``producer_id`` and a ``sequence`` it numbers its calls with (0, 1, 2...;
+        gaps and out-of-order calls are fine). A retry of a committed call (the
+        same rows, however batched) writes nothing and returns ``duplicate=True``;
+        different rows under a used key raise :class:`IngestKeyConflictError`.
+        ``producer_id`` without ``sequence`` is call 0 of that producer: right for
+        a one-off load, refused for a second, different call.
 
         Args:
             name: table name.
             data: a pyarrow Table or RecordBatch, a pandas DataFrame, or an
                 iterable of those (streamed with bounded memory).
-            producer_id: a stable id makes a retried call exactly-once: batches
-                already committed under it are acknowledged, not written again.
+            producer_id: who sends the call (a POS feed, a job); None: an
+                anonymous call that is never deduplicated.
+            sequence: the producer's number for this call (>= 0).
             batch_rows: rows per batch when one big table is split.
             progress: show a progress bar (default: only for long inputs).
             total_rows: expected rows of an iterable input (for the progress bar).
 
         Raises:
             SchemaMismatchError / InvalidDataError: a batch does not fit the schema
-                (the message names column and row); nothing of it was written.
+                (the message names batch, column and row); nothing was committed.
+            IngestKeyConflictError: the key holds other rows; nothing was written.
         """
         kwargs: dict[str, Any] = {"progress": progress, "total_rows": total_rows}
         if batch_rows is not None:
             kwargs["batch_rows"] = batch_rows
-        return self._runtime.ingest(name, data, producer_id, **kwargs)
+        return self._runtime.ingest(name, data, producer_id, sequence, **kwargs)
 
     # --- queries -----------------------------------------------------------------
 

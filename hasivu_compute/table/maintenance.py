@@ -163,8 +163,9 @@ def _check_chain(snapshots: list[Snapshot]) -> list[str]:
             problems.append(f"version {cur.version}: parent is {cur.parent}")
         if cur.version != prev.version + 1:
             continue  # an expired version sits between them
-        for producer, seq in prev.producers.items():
-            if cur.producers.get(producer, -1) < seq:
+        for producer, record in prev.producers.items():
+            later = cur.producers.get(producer)
+            if later is None or later.last < record.last:
                 problems.append(f"version {cur.version}: producer {producer!r} went back")
         if cur.schema.schema_id < prev.schema.schema_id:
             problems.append(f"version {cur.version}: schema id went back")

@@ -2,7 +2,7 @@
 
 A :class:`Snapshot` is one committed version of a table, complete on its own: its
 schema (with stable ids), partition spec, every live data file with statistics,
-and the last committed sequence number of every producer. Snapshots are immutable
+and the recent calls of every producer (ingest keys). Snapshots are immutable
 values; a commit builds the next one with pure update functions
 (:mod:`hasivu_compute.table.updates`).
 """
@@ -16,6 +16,7 @@ from typing import Any
 from hasivu_compute.schema.partition import PartitionSpec
 from hasivu_compute.schema.schema import TableSchema
 from hasivu_compute.storage.stats import ColumnChunkStats, scalar_from_json, scalar_to_json
+from hasivu_compute.table.producers import ProducerRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class Snapshot:
         schema: current schema.
         spec: partition spec.
         data_files: every live data file.
-        producers: producer id -> last committed sequence number.
+        producers: producer id -> its recent committed calls (ingest keys).
         summary: what the commit did (``operation``, ``added-rows``, ...).
         last_column_id: highest field id ever assigned (dropped ids are never reused).
     """
@@ -92,7 +93,7 @@ class Snapshot:
     schema: TableSchema
     spec: PartitionSpec
     data_files: tuple[DataFile, ...]
-    producers: Mapping[str, int]
+    producers: Mapping[str, ProducerRecord]
     summary: Mapping[str, str]
     last_column_id: int = 0
 
@@ -114,7 +115,7 @@ class Snapshot:
             "schema": self.schema.to_json(),
             "last_column_id": self.last_column_id,
             "spec": self.spec.to_json(),
-            "producers": dict(sorted(self.producers.items())),
+            "producers": {k: v.to_json() for k, v in sorted(self.producers.items())},
             "summary": dict(sorted(self.summary.items())),
             "data_files": [f.to_json() for f in self.data_files],
         }
@@ -130,7 +131,7 @@ class Snapshot:
             schema=TableSchema.from_json(obj["schema"]),
             spec=PartitionSpec.from_json(obj["spec"]),
             data_files=tuple(DataFile.from_json(f) for f in obj["data_files"]),
-            producers={str(k): int(v) for k, v in obj["producers"].items()},
+            producers={str(k): ProducerRecord.from_json(v) for k, v in obj["producers"].items()},
             summary={str(k): str(v) for k, v in obj["summary"].items()},
             last_column_id=int(obj["last_column_id"]),
         )
@@ -172,8 +173,8 @@ class Tombstone:
 class CommitResult:
     """Outcome of an append: the version that holds the rows, and whether it was a retry.
 
-    ``duplicate`` is True when the producer's sequence number was already
-    committed: nothing was written and ``version`` is the current version.
+    ``duplicate`` is True when the call's ingest key was already committed with
+    the same rows: nothing was written and ``version`` is the version that holds them.
     """
 
     version: int

@@ -13,27 +13,36 @@ from collections.abc import Collection, Mapping, Sequence
 
 import pyarrow as pa
 
-from hasivu_compute._core.errors import CommitConflictError, InvalidDataError, StorageError
+from hasivu_compute._core.errors import (
+    CommitConflictError,
+    IngestKeyConflictError,
+    InvalidDataError,
+    StorageError,
+)
 from hasivu_compute.schema.schema import TableSchema
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import SegmentReader, WriteOptions
 from hasivu_compute.table import maintenance
 from hasivu_compute.table.commit import DEFAULT_MAX_ATTEMPTS, commit
+from hasivu_compute.table.digest import digest_of
 from hasivu_compute.table.manifest import ManifestStore
 from hasivu_compute.table.metadata import CommitResult, DataFile, Snapshot
+from hasivu_compute.table.producers import CallKey, ProducerRecord
 from hasivu_compute.table.reading import read_segment
 from hasivu_compute.table.updates import (
     AddColumn,
     AddDataFiles,
+    AssertCallNew,
     AssertFilesLive,
-    AssertProducerSequenceNew,
+    AssertFilesNew,
     AssertSchemaId,
     DropColumn,
-    DuplicateBatchError,
+    DuplicateAppendError,
+    DuplicateCallError,
+    RecordCall,
     RemoveDataFiles,
     RenameColumn,
     Requirement,
-    SetProducerSequence,
     SetSummary,
     Update,
     WidenColumn,
@@ -122,34 +131,33 @@ class Table:
                 nothing is written.
         """
         snap = base if base is not None else self.snapshot()
-        valid = validate_batch(snap.schema, data)
+        return self._write_valid(validate_batch(snap.schema, data), snap)
+
+    def _write_valid(self, valid: pa.Table, snap: Snapshot) -> list[DataFile]:
         if valid.num_rows == 0:
             return []
         return write_data_files(
             self.io, snap, valid, options=self.write_options, segment_rows=self.segment_rows
         )
 
-    def commit_append(
-        self,
-        files: Sequence[DataFile],
-        producer_id: str | None = None,
-        sequence: int | None = None,
-    ) -> CommitResult:
-        """Commit written files as a new version (exactly once per producer sequence).
+    def commit_append(self, files: Sequence[DataFile], key: CallKey | None = None) -> CommitResult:
+        """Commit written files as a new version (exactly once per ingest key).
 
-        Files must come from :meth:`write_data_files` of this table. With
-        ``producer_id``/``sequence`` the commit records the producer's high-water mark;
-        a sequence already committed is acknowledged as a duplicate and not applied.
+        Files must come from :meth:`write_data_files` of this table. With ``key``
+        the commit records the call in its producer's record; a key already
+        committed with the same rows is acknowledged as a duplicate (the result
+        names the version that holds them) and nothing is applied.
 
         Raises:
+            IngestKeyConflictError: ``key`` was committed with other rows (or is too
+                old to tell); nothing was applied.
             CommitConflictError: the schema changed since the files were written, or
                 the commit lost every race.
         """
-        _check_producer(producer_id, sequence)
         files = tuple(files)
         rows = sum(f.num_rows for f in files)
         base = self.snapshot()
-        if not files and producer_id is None:
+        if not files and key is None:
             return CommitResult(base.version, 0)  # nothing to record: no empty versions
         updates: list[Update] = [AddDataFiles(files)]
         # Files written under another schema than the table's current one never commit.
@@ -160,41 +168,63 @@ class Table:
             ("added-files", str(len(files))),
             ("added-rows", str(rows)),
         ]
-        if producer_id is not None and sequence is not None:
-            updates.append(SetProducerSequence(producer_id, sequence))
-            requirements.append(AssertProducerSequenceNew(producer_id, sequence))
-            summary += [("producer", producer_id), ("sequence", str(sequence))]
+        if files:
+            requirements.append(AssertFilesNew(frozenset(f.path for f in files)))
+        if key is not None:
+            updates.append(RecordCall(key))
+            requirements.append(AssertCallNew(key, self.name))
+            summary += [("producer", key.producer_id), ("sequence", str(key.sequence))]
         updates.append(SetSummary(tuple(summary)))
         try:
             snap = self._commit(updates, requirements, base)
-        except DuplicateBatchError:
-            return CommitResult(self.snapshot().version, 0, duplicate=True)
+        except DuplicateCallError as dup:
+            return CommitResult(dup.committed.version, 0, duplicate=True)
+        except DuplicateAppendError as dup:
+            if not dup.complete:
+                raise
+            # Our own earlier attempt (its reply was lost): the files are in, once.
+            return CommitResult(self.snapshot().version, rows, files=files)
         return CommitResult(snap.version, rows, files=files)
+
+    def call_status(self, key: CallKey) -> CommitResult | None:
+        """A duplicate result if ``key`` is committed with the same rows, None if it is new.
+
+        Raises:
+            IngestKeyConflictError: ``key`` was committed with other rows (or is too old).
+        """
+        record = self.snapshot().producers.get(key.producer_id, ProducerRecord())
+        found = record.check(key, self.name)
+        return None if found is None else CommitResult(found.version, 0, duplicate=True)
 
     def append(
         self, data: BatchLike, producer_id: str | None = None, sequence: int | None = None
     ) -> CommitResult:
         """Validate, write and commit ``data`` as one new version.
 
-        A retried ``(producer_id, sequence)`` is acknowledged as a duplicate without
-        writing anything; a bad batch raises and leaves the table unchanged.
+        A retried ``(producer_id, sequence)`` with the same rows is acknowledged as
+        a duplicate without writing anything; other rows under a used key raise
+        :class:`IngestKeyConflictError`; a bad batch raises and leaves the table
+        unchanged.
         """
-        _check_producer(producer_id, sequence)
+        check_call_key(producer_id, sequence)
         base = self.snapshot()
+        valid = validate_batch(base.schema, data)
+        key = None
         if producer_id is not None and sequence is not None:
-            committed = base.producers.get(producer_id)
-            if committed is not None and sequence <= committed:
-                return CommitResult(base.version, 0, duplicate=True)
-        files = self.write_data_files(data, base=base)
+            key = CallKey(producer_id, sequence, digest_of(valid), valid.num_rows)
+            known = self.call_status(key)
+            if known is not None:
+                return known
+        files = self._write_valid(valid, base)
         try:
-            result = self.commit_append(files, producer_id, sequence)
-        except CommitConflictError:
-            self._discard(files)  # certainly not committed
+            result = self.commit_append(files, key)
+        except (CommitConflictError, IngestKeyConflictError):
+            self.discard_files(files)  # certainly not committed
             raise
         # Any other failure may have happened after the manifest was published (e.g. a
         # lost reply from S3): the files stay; if unreferenced, vacuum removes them later.
         if result.duplicate:
-            self._discard(files)
+            self.discard_files(files)
         return result
 
     def commit_rewrite(
@@ -318,16 +348,20 @@ class Table:
             self._store, updates, requirements, base=base, max_attempts=self.max_commit_attempts
         )
 
-    def _discard(self, files: Sequence[DataFile]) -> None:
-        # Best effort: anything left is an orphan that vacuum removes after its grace period.
+    def discard_files(self, files: Sequence[DataFile]) -> None:
+        """Delete written files that will never be committed (best effort: anything
+        left is an orphan that vacuum removes after its grace period)."""
         for f in files:
             with contextlib.suppress(Exception):
                 self.io.delete(f.path)
 
 
-def _check_producer(producer_id: str | None, sequence: int | None) -> None:
+def check_call_key(producer_id: str | None, sequence: int | None) -> None:
+    """Raise :class:`InvalidDataError` unless the pair is a valid ingest key (or both None)."""
     if (producer_id is None) != (sequence is None):
         raise InvalidDataError("give both producer_id and sequence, or neither")
+    if producer_id is not None and (not isinstance(producer_id, str) or not producer_id):
+        raise InvalidDataError(f"producer_id must be a non-empty string, got {producer_id!r}")
     if sequence is not None and (isinstance(sequence, bool) or not isinstance(sequence, int)):
         raise InvalidDataError(f"sequence must be an int, got {type(sequence).__name__}")
     if sequence is not None and sequence < 0:

@@ -19,6 +19,7 @@ import pyarrow as pa
 from hasivu_compute._core.errors import CommitConflictError, SchemaMismatchError
 from hasivu_compute.schema.schema import Field, TableSchema
 from hasivu_compute.table.metadata import DataFile, Snapshot
+from hasivu_compute.table.producers import CallKey, CommittedCall, ProducerRecord
 
 # --- updates ------------------------------------------------------------------------
 
@@ -38,11 +39,10 @@ class RemoveDataFiles:
 
 
 @dataclass(frozen=True, slots=True)
-class SetProducerSequence:
-    """Record a producer's last committed sequence number."""
+class RecordCall:
+    """Record an ingest call's key and digest in its producer's record (same commit as its rows)."""
 
-    producer_id: str
-    sequence: int
+    key: CallKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ class SetSummary:
 Update = (
     AddDataFiles
     | RemoveDataFiles
-    | SetProducerSequence
+    | RecordCall
     | AddColumn
     | RenameColumn
     | DropColumn
@@ -98,20 +98,32 @@ Update = (
 # --- requirements -------------------------------------------------------------------
 
 
-class DuplicateBatchError(CommitConflictError):
-    """The producer's sequence number is already committed: the batch is a retry.
+class DuplicateCallError(CommitConflictError):
+    """The call's ingest key is already committed with the same rows: the call is a retry.
 
-    Appends catch it and acknowledge the batch as a duplicate instead of failing.
+    Appends catch it and acknowledge the call as a duplicate instead of failing.
     """
 
-    def __init__(self, producer_id: str, sequence: int, committed: int) -> None:
+    def __init__(self, key: CallKey, committed: CommittedCall) -> None:
         super().__init__(
-            f"producer {producer_id!r} sequence {sequence} is already committed "
-            f"(last committed: {committed})"
+            f"producer {key.producer_id!r} call {key.sequence} is already committed "
+            f"(version {committed.version})"
         )
-        self.producer_id = producer_id
-        self.sequence = sequence
+        self.key = key
         self.committed = committed
+
+
+class DuplicateAppendError(CommitConflictError):
+    """An append's files are live already: its first attempt was published.
+
+    Attributes:
+        complete: every file is live (a plain retry); False means a broken state
+            no committer produces (some files of one append live, others not).
+    """
+
+    def __init__(self, message: str, *, complete: bool) -> None:
+        super().__init__(message)
+        self.complete = complete
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +134,19 @@ class AssertSchemaId:
 
 
 @dataclass(frozen=True, slots=True)
-class AssertProducerSequenceNew:
-    """The producer's sequence number must be above its committed high-water mark."""
+class AssertCallNew:
+    """The call's key must not be committed yet (see :meth:`ProducerRecord.check`)."""
 
-    producer_id: str
-    sequence: int
+    key: CallKey
+    table: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AssertFilesNew:
+    """Files to be added must not be live yet: a retried commit whose first attempt was
+    published (its reply lost) is recognised instead of adding the files twice."""
+
+    paths: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +163,7 @@ class AssertVersion:
     version: int
 
 
-Requirement = AssertSchemaId | AssertProducerSequenceNew | AssertFilesLive | AssertVersion
+Requirement = AssertSchemaId | AssertCallNew | AssertFilesNew | AssertFilesLive | AssertVersion
 
 
 def check(requirement: Requirement, base: Snapshot) -> None:
@@ -155,10 +175,20 @@ def check(requirement: Requirement, base: Snapshot) -> None:
                 f"table is at schema {base.schema.schema_id} in version {base.version}); "
                 "validate the batch again and retry"
             )
-    elif isinstance(requirement, AssertProducerSequenceNew):
-        committed = base.producers.get(requirement.producer_id)
-        if committed is not None and requirement.sequence <= committed:
-            raise DuplicateBatchError(requirement.producer_id, requirement.sequence, committed)
+    elif isinstance(requirement, AssertCallNew):
+        key = requirement.key
+        record = base.producers.get(key.producer_id, ProducerRecord())
+        found = record.check(key, requirement.table)  # raises on a conflicting reuse
+        if found is not None:
+            raise DuplicateCallError(key, found)
+    elif isinstance(requirement, AssertFilesNew):
+        live = requirement.paths & {f.path for f in base.data_files}
+        if live:
+            raise DuplicateAppendError(
+                f"{len(live)} of {len(requirement.paths)} file(s) are live already "
+                f"(e.g. {min(live)}) in version {base.version}",
+                complete=live == requirement.paths,
+            )
     elif isinstance(requirement, AssertFilesLive):
         live = {f.path for f in base.data_files}
         gone = sorted(requirement.paths - live)
@@ -183,9 +213,12 @@ def apply(update: Update, snapshot: Snapshot) -> Snapshot:
     if isinstance(update, RemoveDataFiles):
         kept = tuple(f for f in snapshot.data_files if f.path not in update.paths)
         return dataclasses.replace(snapshot, data_files=kept)
-    if isinstance(update, SetProducerSequence):
+    if isinstance(update, RecordCall):
+        key = update.key
         producers = dict(snapshot.producers)
-        producers[update.producer_id] = max(update.sequence, producers.get(update.producer_id, 0))
+        record = producers.get(key.producer_id, ProducerRecord())
+        call = CommittedCall(key.sequence, key.digest, key.rows, snapshot.version)
+        producers[key.producer_id] = record.with_call(call)
         return dataclasses.replace(snapshot, producers=producers)
     if isinstance(update, SetSummary):
         summary = dict(snapshot.summary)

@@ -23,8 +23,11 @@ from hasivu_compute.schema.schema import Field, TableSchema
 BatchLike: TypeAlias = pa.Table | pa.RecordBatch | Mapping[str, object]
 
 
-def validate_batch(schema: TableSchema, data: BatchLike) -> pa.Table:
+def validate_batch(schema: TableSchema, data: BatchLike, row_offset: int = 0) -> pa.Table:
     """Return ``data`` as a table of exactly ``schema``'s columns, order and types.
+
+    ``row_offset`` is added to the row numbers errors name (``data`` is a slice
+    of the caller's batch starting there).
 
     Raises:
         SchemaMismatchError: extra, missing or duplicate columns, a type that cannot
@@ -49,8 +52,8 @@ def validate_batch(schema: TableSchema, data: BatchLike) -> pa.Table:
                 f"column {f.name!r} ({f.type}) is missing from the batch", column=f.name
             )
         arr = table.column(f.name).combine_chunks()
-        arr = _convert(arr, f)
-        _check_nulls(arr, f)
+        arr = _convert(arr, f, row_offset)
+        _check_nulls(arr, f, row_offset)
         columns.append(arr)
     return pa.Table.from_arrays(columns, schema=schema.to_arrow())
 
@@ -122,7 +125,7 @@ def _casts_type(src: pa.DataType, dst: pa.DataType) -> bool:
     return True
 
 
-def _convert(arr: pa.Array, f: Field) -> pa.Array:
+def _convert(arr: pa.Array, f: Field, row_offset: int) -> pa.Array:
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     if arr.type == f.type:
@@ -137,8 +140,9 @@ def _convert(arr: pa.Array, f: Field) -> pa.Array:
         return pc.cast(arr, f.type, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    row = _first_bad_row(arr, f.type)
-    value = arr[row].as_py()
+    local = _first_bad_row(arr, f.type)
+    value = arr[local].as_py()
+    row = local + row_offset
     if how == "parse":
         raise SchemaMismatchError(
             f"column {f.name!r} row {row}: expected {f.type}, got {value!r}", column=f.name, row=row
@@ -170,10 +174,10 @@ def _first_bad_row(arr: pa.Array, dtype: pa.DataType) -> int:
     return lo
 
 
-def _check_nulls(arr: pa.Array, f: Field) -> None:
+def _check_nulls(arr: pa.Array, f: Field, row_offset: int) -> None:
     if f.nullable or arr.null_count == 0:
         return
-    row = pc.index(pc.is_null(arr), True).as_py()
+    row = pc.index(pc.is_null(arr), True).as_py() + row_offset
     raise InvalidDataError(
         f"column {f.name!r} row {row}: null in a non-nullable column", column=f.name, row=row
     )

@@ -113,7 +113,7 @@ def test_ingest_actor_killed_mid_stream_loses_and_duplicates_nothing(
     assert len(ids) == n_batches * rows, "0 lost, 0 duplicated"
     assert pa.compute.count_distinct(ids).as_py() == n_batches * rows
     again = conn.ingest("orders", stream_again(make_orders, n_batches, rows), producer_id="pos-1")
-    assert again.rows == 0 and again.skipped_batches == n_batches
+    assert again.rows == 0 and again.duplicate and again.duplicate_rows == n_batches * rows
     assert table.read(columns=["order_id"]).num_rows == n_batches * rows
     report = table.verify()
     assert report.ok, report.problems

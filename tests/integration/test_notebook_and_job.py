@@ -40,7 +40,7 @@ def test_quickstart_notebook_executes(
         for out in cell.get("outputs", [])
     )
     assert "orders" in text
-    assert "(0, 1)" in text, "the retried ingest must add nothing"
+    assert "(0, True, 2)" in text, "the retried ingest must add nothing (rows, duplicate, version)"
     assert "Analyze:" in text and "partitions 1/8" in text
 
 

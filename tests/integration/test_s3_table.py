@@ -129,7 +129,7 @@ def test_table_lifecycle_on_s3(s3: dict[str, Any]) -> None:
     assert out.num_rows == 300
     assert out.column("note").null_count == 200
     assert reopened.read(version=2).num_rows == 200
-    assert reopened.snapshot().producers == {"p": 2}
+    assert reopened.snapshot().producers["p"].last == 2
     assert reopened.verify().ok
 
     old_files = reopened.snapshot().data_files
@@ -165,7 +165,9 @@ def test_concurrent_committers_on_s3(s3: dict[str, Any]) -> None:
     table = catalog.load_table("t")
     assert table.versions() == list(range(1, 17))
     assert table.read().num_rows == 150
-    assert table.snapshot().producers == {"w0": 5, "w1": 5, "w2": 5}
+    producers = table.snapshot().producers
+    assert {p: r.last for p, r in producers.items()} == {"w0": 5, "w1": 5, "w2": 5}
+    assert all([c.sequence for c in r.calls] == [1, 2, 3, 4, 5] for r in producers.values())
 
 
 def test_corrupt_manifest_on_s3_is_a_checksum_error(s3: dict[str, Any]) -> None:

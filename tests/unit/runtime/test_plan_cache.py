@@ -67,7 +67,7 @@ class _Env:
             }
         )
         written = self.worker.write("o", self.seq, batch)
-        self.coordinator.commit("o", written.files, "feed", self.seq)
+        self.coordinator.commit("o", written.files)
         self.seq += 1
 
     def lower(self, text: str, schema: Any) -> Any:
@@ -133,13 +133,11 @@ def test_shards_never_told_of_a_drop_still_read_the_recreated_table(env: _Env) -
     swapped = pa.schema([("amount", pa.float64()), ("school_id", pa.int32())])
     env.coordinator.create_table("o", swapped, [("school_id", "bucket[4]")])
     written = env.worker.write("o", 0, pa.table({"amount": [1.5, 3.5], "school_id": [5, 5]}))
-    env.coordinator.commit("o", written.files, "other", 0)  # version 2 again
+    env.coordinator.commit("o", written.files)  # version 2 again
     assert env.sql() == {"n": [2], "s": [5.0]}
     env.coordinator.commit(
         "o",
         env.worker.write("o", 1, pa.table({"amount": [9.0], "school_id": [5]})).files,
-        "other",
-        1,
     )
     assert env.sql() == {"n": [3], "s": [14.0]}
 

@@ -93,7 +93,7 @@ def test_all_shards_dead_is_a_typed_error_not_a_subset(monkeypatch: pytest.Monke
 
 def _writer(actors: list[FakeActor], monkeypatch: pytest.MonkeyPatch, answer: Any) -> Any:
     monkeypatch.setattr(writers_mod, "ray", FakeRay(actors, answer))
-    return writers_mod.ActorBatchWriter(actors, "orders", max_attempts=2)
+    return writers_mod.ActorBatchWriter(actors, "orders", lambda files: None, max_attempts=2)
 
 
 def test_batch_of_a_dead_ingest_actor_goes_to_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,7 +102,7 @@ def test_batch_of_a_dead_ingest_actor_goes_to_the_next(monkeypatch: pytest.Monke
     handle = writer.submit(0, pa.table({"a": [1, 2, 3]}))
     assert writer.done(handle)
     written = writer.result(handle)
-    assert (written.sequence, written.rows, writer.retries) == (0, 3, 1)
+    assert (written.index, written.rows, writer.retries) == (0, 3, 1)
 
 
 def test_ingest_gives_up_with_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,8 @@ from hasivu_compute.runtime.query import QueryResult, QueryStats, assign_fragmen
 from hasivu_compute.runtime.ring import HashRing
 from hasivu_compute.runtime.shard import ShardWorker
 from hasivu_compute.sdk.dataframe import DataFrame
+from hasivu_compute.table.digest import digest_of
+from hasivu_compute.table.producers import CallKey
 
 SCHEMA = pa.schema([("school_id", pa.int32()), ("amount", pa.float64()), ("day", pa.int32())])
 
@@ -29,6 +31,7 @@ def warehouse(tmp_path: Path) -> str:
     coordinator.create_table("o", SCHEMA, [("school_id", "bucket[8]")])
     worker = IngestWorker(data)
     ids = np.arange(6_000)
+    keys = []
     for seq in range(3):
         batch = pa.table(
             {
@@ -38,10 +41,18 @@ def warehouse(tmp_path: Path) -> str:
             }
         )
         written = worker.write("o", seq, batch)
-        ack = coordinator.commit("o", written.files, "feed", seq)
+        key = CallKey("feed", seq, digest_of(batch), batch.num_rows)
+        ack = coordinator.commit("o", written.files, key)
         assert not ack.duplicate
-    assert coordinator.commit("o", written.files, "feed", 2).duplicate
-    assert coordinator.last_sequence("o", "feed") == 2
+        keys.append(key)
+    again = worker.write("o", 2, batch)
+    assert coordinator.commit("o", again.files, keys[2]).duplicate, "a retried call"
+    version = open_catalog(data).load_table("o").snapshot().version
+    lost_reply = coordinator.commit("o", written.files, keys[2])
+    assert (lost_reply.duplicate, lost_reply.rows) == (False, 6_000), "our own files: success"
+    assert open_catalog(data).load_table("o").snapshot().version == version, "applied once"
+    assert coordinator.committed_call("o", "feed", 2).rows == 6_000
+    assert coordinator.committed_call("o", "feed", 3) is None
     return data
 
 

@@ -9,23 +9,31 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from hasivu_compute._core.errors import BindError, CommitConflictError, SchemaMismatchError
+from hasivu_compute._core.errors import (
+    BindError,
+    CommitConflictError,
+    IngestKeyConflictError,
+    SchemaMismatchError,
+)
 from hasivu_compute.schema.partition import PartitionSpec
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.table.commit import commit
 from hasivu_compute.table.manifest import ManifestStore
+from hasivu_compute.table.producers import CallKey, CommittedCall
 from hasivu_compute.table.updates import (
     AddColumn,
     AddDataFiles,
+    AssertCallNew,
     AssertFilesLive,
-    AssertProducerSequenceNew,
+    AssertFilesNew,
     AssertSchemaId,
     AssertVersion,
     DropColumn,
-    DuplicateBatchError,
+    DuplicateAppendError,
+    DuplicateCallError,
+    RecordCall,
     RemoveDataFiles,
     RenameColumn,
-    SetProducerSequence,
     WidenColumn,
     apply,
     apply_all,
@@ -48,8 +56,8 @@ def test_apply_is_pure() -> None:
     f = fake_file("data/a.hseg")
     after = apply(AddDataFiles((f,)), base)
     assert base.data_files == () and after.data_files == (f,)
-    after = apply(SetProducerSequence("p", 3), after)
-    assert after.producers == {"p": 3} and base.producers == {}
+    after = apply(RecordCall(CallKey("p", 3, "d3", 1)), after)
+    assert after.producers["p"].find(3) == CommittedCall(3, "d3", 1, 1) and base.producers == {}
     after = apply(RemoveDataFiles(frozenset({"data/a.hseg"})), after)
     assert after.data_files == ()
 
@@ -95,12 +103,20 @@ def test_widening_rules() -> None:
 
 
 def test_requirements() -> None:
-    base = apply(SetProducerSequence("p", 5), first_snapshot())
-    check(AssertProducerSequenceNew("p", 6), base)
-    check(AssertProducerSequenceNew("q", 0), base)
-    with pytest.raises(DuplicateBatchError) as err:
-        check(AssertProducerSequenceNew("p", 5), base)
-    assert err.value.committed == 5
+    base = apply(RecordCall(CallKey("p", 5, "d5", 10)), first_snapshot())
+    check(AssertCallNew(CallKey("p", 6, "d6", 10)), base)
+    check(AssertCallNew(CallKey("p", 4, "d4", 10)), base)  # an earlier call, never committed
+    check(AssertCallNew(CallKey("q", 5, "d5", 10)), base)
+    with pytest.raises(DuplicateCallError) as err:
+        check(AssertCallNew(CallKey("p", 5, "d5", 10)), base)
+    assert err.value.committed.sequence == 5
+    with pytest.raises(IngestKeyConflictError, match="other data"):
+        check(AssertCallNew(CallKey("p", 5, "other", 10), "orders"), base)
+    with pytest.raises(DuplicateAppendError):
+        check(
+            AssertFilesNew(frozenset({"data/a.hseg"})),
+            apply(AddDataFiles((fake_file("data/a.hseg"),)), base),
+        )
     with pytest.raises(CommitConflictError, match="schema changed"):
         check(AssertSchemaId(1), base)
     with pytest.raises(CommitConflictError, match="removed concurrently"):
@@ -143,11 +159,10 @@ def test_duplicate_detected_after_rebase(
 
     monkeypatch.setattr(commit_module, "now_ms", lambda: 1_700_000_000_000)
     stale = store.latest()
-    commit(store, [SetProducerSequence("p", 1)], [AssertProducerSequenceNew("p", 1)])
-    with pytest.raises(DuplicateBatchError):
-        commit(
-            store, [SetProducerSequence("p", 1)], [AssertProducerSequenceNew("p", 1)], base=stale
-        )
+    key = CallKey("p", 1, "d", 1)
+    commit(store, [RecordCall(key)], [AssertCallNew(key)])
+    with pytest.raises(DuplicateCallError):
+        commit(store, [RecordCall(key)], [AssertCallNew(key)], base=stale)
 
 
 def test_gives_up_after_bounded_attempts(
@@ -176,9 +191,9 @@ def test_threads_committing_at_once_all_land_contiguously(tmp_path: Path) -> Non
                     store,
                     [
                         AddDataFiles((fake_file(f"data/{w}-{i}.hseg"),)),
-                        SetProducerSequence(f"w{w}", i),
+                        RecordCall(CallKey(f"w{w}", i, f"d{i}", 1)),
                     ],
-                    [AssertProducerSequenceNew(f"w{w}", i)],
+                    [AssertCallNew(CallKey(f"w{w}", i, f"d{i}", 1))],
                 )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -193,7 +208,8 @@ def test_threads_committing_at_once_all_land_contiguously(tmp_path: Path) -> Non
     assert store.versions() == list(range(1, 42))
     latest = store.latest()
     assert len(latest.data_files) == 40
-    assert latest.producers == {f"w{w}": 9 for w in range(4)}
+    assert {p: r.last for p, r in latest.producers.items()} == {f"w{w}": 9 for w in range(4)}
+    assert all(len(r.calls) == 10 for r in latest.producers.values())
     for v in range(2, 42):
         assert store.load(v).parent == v - 1
 

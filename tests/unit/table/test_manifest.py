@@ -27,8 +27,15 @@ from hasivu_compute.table.manifest import (
     version_path,
 )
 from hasivu_compute.table.metadata import Tombstone
+from hasivu_compute.table.producers import CommittedCall, ProducerRecord
 
 from .helpers import UTC, fake_file, first_snapshot
+
+RECORD = ProducerRecord(4, (CommittedCall(3, "00ff", 10, 2), CommittedCall(4, "0abc", 0, 2)))
+
+
+def test_records_of_the_older_format_are_read_as_unknown_calls() -> None:
+    assert ProducerRecord.from_json(4) == ProducerRecord()
 
 
 def sample():
@@ -37,7 +44,9 @@ def sample():
         fake_file("data/a.hseg", partition=()),
         fake_file("data/b.hseg", rows=3),
     )
-    return dataclasses.replace(snap, version=2, parent=1, data_files=files, producers={"p1": 4})
+    return dataclasses.replace(
+        snap, version=2, parent=1, data_files=files, producers={"p1": RECORD}
+    )
 
 
 def test_roundtrip_exact() -> None:
@@ -171,7 +180,11 @@ def test_manifest_roundtrip_property(lo, hi, part, nulls) -> None:
         fake_file("data/x.hseg", partition=tuple(part)),
         stats={7: ColumnChunkStats(10, nulls, lo, hi, has_nan=nulls == 3)},
     )
-    snap = dataclasses.replace(first_snapshot(), data_files=(f,), producers={"p": nulls})
+    snap = dataclasses.replace(
+        first_snapshot(),
+        data_files=(f,),
+        producers={"p": ProducerRecord(nulls, (CommittedCall(nulls, "ab", 3, 1),))},
+    )
     assert decode_manifest(encode_manifest(snap), "x") == snap
 
 

@@ -10,6 +10,7 @@ from hasivu_compute._core.errors import (
     BindError,
     CommitConflictError,
     ConfigError,
+    IngestKeyConflictError,
     InvalidDataError,
     SchemaMismatchError,
     SnapshotNotFoundError,
@@ -18,6 +19,9 @@ from hasivu_compute._core.errors import (
 )
 from hasivu_compute.schema.partition import apply_transform
 from hasivu_compute.table.catalog import Catalog
+from hasivu_compute.table.digest import digest_of
+from hasivu_compute.table.producers import CallKey
+from hasivu_compute.table.validate import validate_batch
 
 from .helpers import ORDERS, make_orders
 
@@ -100,30 +104,55 @@ def test_empty_table_read_has_schema(orders) -> None:
     assert out.num_rows == 0 and out.schema.types == ORDERS.types
 
 
-def test_producer_sequences_deduplicate_and_survive_reopen(orders, catalog: Catalog) -> None:
+def test_ingest_keys_deduplicate_and_survive_reopen(orders, catalog: Catalog) -> None:
     first = orders.append(make_orders(10), producer_id="ingest-1", sequence=1)
     files_after_first = set(orders.io.list("data"))
     retry = orders.append(make_orders(10), producer_id="ingest-1", sequence=1)
     assert retry.duplicate and retry.rows == 0 and retry.version == first.version
     assert set(orders.io.list("data")) == files_after_first, "a duplicate writes nothing"
     assert orders.read().num_rows == 10
-    older = orders.append(make_orders(10), producer_id="ingest-1", sequence=0)
-    assert older.duplicate
+    earlier = orders.append(make_orders(10, start=100), producer_id="ingest-1", sequence=0)
+    assert not earlier.duplicate and earlier.rows == 10, "an earlier, never committed call"
     reopened = catalog.load_table("orders")
-    assert reopened.snapshot().producers == {"ingest-1": 1}
+    assert reopened.snapshot().producers["ingest-1"].last == 1
     assert reopened.append(make_orders(10), producer_id="ingest-1", sequence=1).duplicate
+    with pytest.raises(IngestKeyConflictError, match="other data"):
+        reopened.append(make_orders(10, start=50), producer_id="ingest-1", sequence=1)
     ok = reopened.append(make_orders(10, start=10), producer_id="ingest-1", sequence=2)
-    assert not ok.duplicate and reopened.read().num_rows == 20
+    assert not ok.duplicate and reopened.read().num_rows == 30
     other = reopened.append(make_orders(5, start=20), producer_id="ingest-2", sequence=1)
     assert not other.duplicate
-    assert reopened.snapshot().producers == {"ingest-1": 2, "ingest-2": 1}
+    producers = reopened.snapshot().producers
+    assert (producers["ingest-1"].last, producers["ingest-2"].last) == (2, 1)
+    assert [c.sequence for c in producers["ingest-1"].calls] == [0, 1, 2]
+
+
+def test_a_key_older_than_the_kept_calls_is_refused(orders) -> None:
+    from hasivu_compute.table.producers import KEPT_CALLS
+
+    for seq in range(KEPT_CALLS + 2):
+        orders.append(make_orders(1, start=seq), producer_id="p", sequence=seq)
+    assert len(orders.snapshot().producers["p"].calls) == KEPT_CALLS
+    with pytest.raises(IngestKeyConflictError, match="older than"):
+        orders.append(make_orders(1, start=999), producer_id="p", sequence=0)
+    assert orders.read().num_rows == KEPT_CALLS + 2
 
 
 def test_duplicate_found_at_commit_time_is_acknowledged(orders) -> None:
-    files = orders.write_data_files(make_orders(10))
-    orders.append(make_orders(10), producer_id="p", sequence=7)
-    result = orders.commit_append(files, producer_id="p", sequence=7)
+    data = make_orders(10)
+    files = orders.write_data_files(data)
+    orders.append(data, producer_id="p", sequence=7)
+    key = CallKey("p", 7, digest_of(validate_batch(orders.snapshot().schema, data)), 10)
+    result = orders.commit_append(files, key)
     assert result.duplicate and orders.read().num_rows == 10
+
+
+def test_a_retried_commit_of_the_same_files_applies_once(orders) -> None:
+    files = orders.write_data_files(make_orders(10))
+    first = orders.commit_append(files)
+    again = orders.commit_append(files)  # the first reply was lost
+    assert (again.duplicate, again.version) == (False, first.version)
+    assert orders.read().num_rows == 10
 
 
 def test_bad_input_changes_nothing(orders) -> None:
@@ -175,7 +204,7 @@ def test_unpartitioned_table_and_segment_splitting(catalog: Catalog) -> None:
 def test_empty_append_records_producer_without_files(orders) -> None:
     result = orders.append(make_orders(0), producer_id="p", sequence=1)
     assert result.rows == 0 and not result.duplicate
-    assert orders.snapshot().data_files == () and orders.snapshot().producers == {"p": 1}
+    assert orders.snapshot().data_files == () and orders.snapshot().producers["p"].last == 1
 
 
 def test_null_partition_values(catalog: Catalog) -> None:
