@@ -12,8 +12,10 @@ arithmetic with DuckDB semantics (``/`` is floating-point, ``//`` integer divisi
 date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
 DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on
 columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL],
-count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile.
-Anything else raises :class:`UnsupportedSQLError` with its line and column.
+count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile,
+time travel by version (``t AT (VERSION => 2)``, ``t FOR VERSION AS OF 2``).
+Anything else raises :class:`UnsupportedSQLError` with its line and column: every
+clause or argument sqlglot parses is either read or refused (``sql.clauses``).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.nodes import AggCall, Expr, Literal, make_options
+from hasivu_compute.sql.clauses import refuse_unread
 from hasivu_compute.sql.lower_expr import Scope, lower_expr
 from hasivu_compute.sql.parsing import SqlText
 
@@ -31,6 +32,15 @@ _SIMPLE: dict[type[exp.Expr], str] = {
     exp.StddevSamp: "stddev_samp",
     exp.StddevPop: "stddev_pop",
     exp.ApproxDistinct: "approx_count_distinct",
+}
+
+
+#: sqlglot arguments each aggregate reads; others that are set are refused (``min(x, 2)``
+#: is DuckDB's list of the two smallest values, not ``min(x)``).
+_ONE_ARGUMENT = frozenset({"this", "expressions"})  # extra expressions: refused below, by count
+_READ: dict[type[exp.Expr], frozenset[str]] = {
+    exp.Count: frozenset({"this", "expressions", "big_int"}),  # big_int: DuckDB's count type
+    exp.ApproxQuantile: frozenset({"this", "quantile"}),
 }
 
 
@@ -87,6 +97,7 @@ def find_aggregates(node: exp.Expr, source: SqlText) -> Iterator[exp.Expr]:
 def lower_aggregate(node: exp.Expr, scope: Scope) -> AggCall:
     """``AggCall`` of one SQL aggregate; arguments are lowered in ``scope`` (input columns)."""
     source = scope.source
+    refuse_unread(node, _READ.get(type(node), _ONE_ARGUMENT), source)
     if isinstance(node, exp.Count):
         return _count(node, scope)
     if isinstance(node, exp.ApproxQuantile):

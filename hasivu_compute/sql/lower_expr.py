@@ -21,6 +21,7 @@ from sqlglot import exp
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr import Call, Case, Cast, Expr, InList, Literal, coalesce, lit, make_options
 from hasivu_compute.expr.binder import EXTRACT_FIELDS, TRUNC_UNITS
+from hasivu_compute.sql.clauses import refuse_unread
 from hasivu_compute.sql.literals import (
     add_interval,
     arrow_type,
@@ -90,6 +91,9 @@ def lower_expr(node: exp.Expr, scope: Scope) -> Expr:
     replaced = scope.intercept(node)
     if replaced is not None:
         return replaced
+    read = _READ.get(type(node))
+    if read is not None:
+        refuse_unread(node, read, scope.source)
     handler = _HANDLERS.get(type(node))
     if handler is not None:
         return handler(node, scope)
@@ -427,4 +431,44 @@ _HANDLERS: dict[type[exp.Expr], _Handler] = {
     exp.Floor: _floor_ceil,  # type: ignore[dict-item]
     exp.Ceil: _floor_ceil,  # type: ignore[dict-item]
     exp.Trim: _trim,  # type: ignore[dict-item]
+}
+
+_THIS = frozenset({"this"})
+_BOTH = frozenset({"this", "expression"})
+#: The sqlglot arguments each handled node kind reads (others that are set are refused:
+#: ``week(d, 1)``, ``round(x, 1, 2)``, ``x % y`` with another dialect's safe semantics).
+_READ: dict[type[exp.Expr], frozenset[str]] = {
+    **dict.fromkeys(_BINARY, _BOTH),
+    **dict.fromkeys(_UNARY_CALLS, _THIS),
+    **dict.fromkeys(_EXTRACT_CALLS, _THIS),
+    exp.Literal: frozenset({"this", "is_string"}),
+    exp.Boolean: _THIS,
+    exp.Null: frozenset(),
+    exp.Column: frozenset({"this", "table", "db", "catalog"}),
+    exp.Paren: _THIS,
+    exp.Div: _BOTH,
+    exp.Neg: _THIS,
+    exp.Not: _THIS,
+    exp.Is: _BOTH,
+    exp.In: frozenset({"this", "expressions", "query", "unnest", "field"}),
+    exp.Between: frozenset({"this", "low", "high", "symmetric"}),
+    exp.NullSafeEQ: _BOTH,
+    exp.NullSafeNEQ: _BOTH,
+    exp.Like: frozenset({"this", "expression", "negate"}),
+    exp.ILike: frozenset({"this", "expression", "negate"}),
+    exp.Case: frozenset({"this", "ifs", "default"}),
+    exp.If: frozenset({"this", "true", "false"}),
+    exp.Nullif: _BOTH,
+    exp.Coalesce: frozenset({"this", "expressions", "is_nvl", "is_null"}),  # NVL/IFNULL: same
+    exp.Cast: frozenset({"this", "to", "safe"}),
+    exp.TryCast: frozenset({"this", "to", "safe"}),
+    exp.Round: frozenset({"this", "decimals"}),
+    exp.Extract: _BOTH,
+    exp.TimestampTrunc: frozenset({"this", "unit"}),
+    exp.DateTrunc: frozenset({"this", "unit"}),
+    exp.StartsWith: _BOTH,
+    exp.Contains: _BOTH,
+    exp.Floor: frozenset({"this", "decimals", "to"}),
+    exp.Ceil: frozenset({"this", "decimals", "to"}),
+    exp.Trim: frozenset({"this", "expression", "position", "collation"}),
 }

@@ -35,6 +35,7 @@ from hasivu_compute.plan.nodes import (
     SortKey,
     Union,
 )
+from hasivu_compute.sql.clauses import refuse_unread, table_version, unsupported_arg
 from hasivu_compute.sql.lower_expr import Scope, lower_expr
 from hasivu_compute.sql.names import Relation, Resolver, find_name
 from hasivu_compute.sql.parsing import SqlText
@@ -60,6 +61,18 @@ _SELECT_ARGS = frozenset(
         "offset",
     }
 )
+#: Arguments the lowering reads, per node kind; any other that is set is refused.
+_UNION_ARGS = frozenset({"this", "expression", "distinct", "with_", "order", "limit", "offset"})
+_QUERY_SUBQUERY_ARGS = frozenset({"this", "with_", "order", "limit", "offset"})
+_FROM_SUBQUERY_ARGS = frozenset({"this", "alias", "order", "limit", "offset"})
+_TABLE_ARGS = frozenset({"this", "alias", "db", "catalog", "when", "version"})
+_ALIAS_ARGS = frozenset({"this", "columns"})
+_WITH_ARGS = frozenset({"expressions", "recursive"})
+_CTE_ARGS = frozenset({"this", "alias", "materialized"})
+_ORDER_ARGS = frozenset({"expressions"})
+_ORDERED_ARGS = frozenset({"this", "desc", "nulls_first"})
+_LIMIT_ARGS = frozenset({"this", "expression", "limit_options"})
+_OFFSET_ARGS = frozenset({"this", "expression"})
 _SET_OPERATION_WORDS = {
     exp.Intersect: frozenset({"INTERSECT"}),
     exp.Except: frozenset({"EXCEPT"}),
@@ -106,6 +119,7 @@ class QueryLowering:
         if isinstance(node, exp.Union):
             return self.union(node, ctes)
         if isinstance(node, exp.Subquery):
+            refuse_unread(node, _QUERY_SUBQUERY_ARGS, self.source)
             inner = self.query(node.this, ctes)
             return self._modifiers_over_outputs(node, inner)
         if isinstance(node, exp.Intersect | exp.Except):
@@ -120,11 +134,13 @@ class QueryLowering:
             return ctes
         if with_.args.get("recursive"):
             raise self.source.unsupported(with_, "WITH RECURSIVE", keyword="WITH")
+        refuse_unread(with_, _WITH_ARGS, self.source)
         scope = dict(ctes)
         defined: set[str] = set()
         for cte in with_.expressions:
             if cte.args.get("materialized") is not None:
                 raise self.source.unsupported(cte, "MATERIALIZED CTE")
+            refuse_unread(cte, _CTE_ARGS, self.source)
             name = cte.alias_or_name.lower()
             if name in defined:
                 raise BindError(
@@ -137,9 +153,7 @@ class QueryLowering:
 
     def union(self, node: exp.Union, ctes: Mapping[str, Relation]) -> Relation:
         """UNION ALL (and UNION, as DISTINCT over UNION ALL); names from the first input."""
-        for arg in ("by_name", "side", "kind", "on"):
-            if node.args.get(arg):
-                raise self.source.unsupported(node, f"UNION {arg.upper().replace('_', ' ')}")
+        refuse_unread(node, _UNION_ARGS, self.source)
         distinct = bool(node.args.get("distinct"))
         inputs = self._union_inputs(node, ctes, distinct)
         known = [r.columns for r in inputs if r.columns is not None]
@@ -186,7 +200,7 @@ class QueryLowering:
         if isinstance(item, exp.Table):
             return self._table(item, ctes)
         if isinstance(item, exp.Subquery):
-            self._refuse_args(item, ("joins", "laterals", "pivots", "sample"))
+            refuse_unread(item, _FROM_SUBQUERY_ARGS, self.source)
             relation = self.query(item.this, ctes)
             return self._modifiers_over_outputs(
                 item, self._aliased(relation, item.args.get("alias"))
@@ -194,17 +208,24 @@ class QueryLowering:
         raise self.source.unsupported(item, f"FROM {item.key.upper()}")
 
     def _table(self, node: exp.Table, ctes: Mapping[str, Relation]) -> Relation:
-        self._refuse_args(
-            node, ("joins", "laterals", "pivots", "sample", "version", "system_time", "changes")
-        )
+        refuse_unread(node, _TABLE_ARGS, self.source)
+        version = table_version(node, self.source)
         if not isinstance(node.this, exp.Identifier):
             raise self.source.unsupported(node, f"table function {node.this.sql(dialect='duckdb')}")
         if node.args.get("db") is not None or node.args.get("catalog") is not None:
             raise self.source.unsupported(node, "table name with a schema/catalog prefix")
         name = node.name
         cte = ctes.get(name.lower())
+        if cte is not None and version is not None:
+            line, col = self.source.keyword_after(frozenset({"AT", "FOR", "VERSION"}), node)
+            raise UnsupportedSQLError("time travel on a CTE (only on tables)", line=line, col=col)
         if cte is not None:
             relation = Relation(cte.plan, cte.columns, frozenset({name.lower()}))
+        elif version is not None:
+            # the schema lookup knows the current columns only; an older version may have
+            # others (renamed, added, dropped): leave them to the binder, which reads that
+            # version's schema (what needs the column list is then refused, not guessed)
+            relation = Relation(Scan(name, version=version), None, frozenset({name.lower()}))
         else:
             relation = Relation(Scan(name), self.schema_of(name), frozenset({name.lower()}))
         return self._aliased(relation, node.args.get("alias"))
@@ -212,6 +233,12 @@ class QueryLowering:
     def _aliased(self, relation: Relation, alias: exp.TableAlias | None) -> Relation:
         if alias is None:
             return relation
+        refuse_unread(alias, _ALIAS_ARGS, self.source)
+        if alias.this is not None and not isinstance(alias.this, exp.Identifier):
+            line, col = self.source.position(alias)
+            if line is None:
+                line, col = self.source.last_keyword(frozenset({"@", "$", "?", ":"}))
+            raise UnsupportedSQLError("table alias that is not a name", line=line, col=col)
         qualifiers = frozenset({alias.name.lower()}) if alias.name else relation.qualifiers
         renames = [c.name for c in alias.args.get("columns") or []]
         if not renames:
@@ -228,23 +255,11 @@ class QueryLowering:
         )
         return Relation(Project(relation.plan, exprs), names, qualifiers)
 
-    def _refuse_args(self, node: exp.Expr, args: tuple[str, ...]) -> None:
-        for arg in args:
-            value = node.args.get(arg)
-            if value:
-                target = value[0] if isinstance(value, list) else value
-                target = target if isinstance(target, exp.Expr) else node
-                raise self.source.unsupported(target, _clause_name(arg, target))
-
     # --- SELECT -----------------------------------------------------------------------
 
     def select(self, node: exp.Select, ctes: Mapping[str, Relation]) -> Relation:
         """Lower one SELECT (see the module docstring for the plan shape)."""
-        for arg, value in node.args.items():
-            if value and arg not in _SELECT_ARGS:
-                target = value[0] if isinstance(value, list) else value
-                target = target if isinstance(target, exp.Expr) else node
-                raise self.source.unsupported(target, _clause_name(arg, target))
+        refuse_unread(node, _SELECT_ARGS, self.source)
         distinct = node.args.get("distinct")
         if distinct is not None and distinct.args.get("on") is not None:
             raise self.source.unsupported(distinct, "DISTINCT ON", keyword="DISTINCT")
@@ -355,7 +370,7 @@ class QueryLowering:
         scope: Scope,
         distinct: bool,
     ) -> list[SortKey]:
-        order = node.args.get("order")
+        order = self._checked_order(node)
         if order is None:
             return []
         keys = []
@@ -384,6 +399,17 @@ class QueryLowering:
             return find_name(node.name, tuple(i.name for i in items))
         return None
 
+    def _checked_order(self, node: exp.Expr) -> exp.Order | None:
+        """``node``'s ORDER BY, refusing what the sort keys do not express (WITH FILL ...)."""
+        order = node.args.get("order")
+        if order is None:
+            return None
+        refuse_unread(order, _ORDER_ARGS, self.source)
+        for ordered in order.expressions:
+            refuse_unread(ordered, _ORDERED_ARGS, self.source)
+        assert isinstance(order, exp.Order)
+        return order
+
     def _limit(self, node: exp.Expr, plan: PlanNode) -> PlanNode:
         limit = node.args.get("limit")
         offset = node.args.get("offset")
@@ -395,9 +421,15 @@ class QueryLowering:
 
     def _constant_int(self, clause: exp.Expr, name: str) -> int | None:
         if not isinstance(clause, exp.Limit | exp.Offset):
-            raise self.source.unsupported(clause, f"{name} form {clause.key.upper()}")
-        if clause.args.get("percent") or clause.args.get("with_ties"):
-            raise self.source.unsupported(clause, f"{name} PERCENT / WITH TIES")
+            keyword = clause.key.upper()
+            raise self.source.unsupported(clause, f"{name} form {keyword}", keyword=keyword)
+        if isinstance(clause, exp.Limit) and clause.expressions:
+            raise self.source.unsupported(clause, "LIMIT BY", keyword="LIMIT")
+        refuse_unread(clause, _LIMIT_ARGS if name == "LIMIT" else _OFFSET_ARGS, self.source)
+        options = clause.args.get("limit_options")
+        for flag, words in (("percent", "LIMIT ... PERCENT"), ("with_ties", "LIMIT ... WITH TIES")):
+            if options is not None and options.args.get(flag):
+                raise self.source.unsupported(clause, words, keyword="LIMIT")
         value = clause.expression
         if name == "LIMIT" and isinstance(value, exp.Var) and value.name.upper() == "ALL":
             return None
@@ -411,7 +443,7 @@ class QueryLowering:
         """``SELECT * FROM t`` with t's columns unknown: no projection at all."""
         if node.args.get("distinct") is not None:
             plan = Distinct(plan)
-        order = node.args.get("order")
+        order = self._checked_order(node)
         if order is not None:
             keys = []
             for ordered in order.expressions:
@@ -429,11 +461,11 @@ class QueryLowering:
             return relation
         for arg in ("where", "group", "having", "qualify"):
             if node.args.get(arg):
-                raise self.source.unsupported(node.args[arg], _clause_name(arg, node.args[arg]))
+                raise unsupported_arg(node, arg, self.source)
         plan = relation.plan
         if relation.columns is not None:
             _expand_order_all(node, len(relation.columns))
-        order = node.args.get("order")
+        order = self._checked_order(node)
         if order is not None:
             outputs = Resolver(Relation(plan, relation.columns), {}, self.source)
             scope = Scope(self.source, outputs.column, _no_intercept)
@@ -517,18 +549,3 @@ def _join_name(join: exp.Join) -> str:
     words = [join.args.get(a) for a in ("method", "side", "kind")]
     prefix = " ".join(str(w).upper() for w in words if w)
     return f"{prefix} JOIN".strip()
-
-
-def _clause_name(arg: str, node: exp.Expr) -> str:
-    names = {
-        "laterals": "LATERAL",
-        "joins": "JOIN",
-        "qualify": "QUALIFY",
-        "windows": "WINDOW clause",
-        "sample": "TABLESAMPLE",
-        "pivots": "PIVOT",
-        "into": "SELECT INTO",
-        "kind": "SELECT AS STRUCT/VALUE",
-        "version": "time travel (AT / FOR VERSION)",
-    }
-    return names.get(arg, f"{arg.upper().rstrip('_')} clause")

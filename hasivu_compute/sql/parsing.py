@@ -100,6 +100,29 @@ class SqlText:
         found = [start for start, text in self.tokens if start < limit and text in words]
         return self.line_col(found[-1]) if found else (line, col)
 
+    def keyword_after(self, words: frozenset[str], node: exp.Expr) -> tuple[int | None, int | None]:
+        """Position of the first token among ``words`` at or after ``node``'s start
+        (for clauses that follow their node: ``t WITH ORDINALITY``, ``t AT (...)``)."""
+        line, col = self.position(node)
+        if line is None or col is None:
+            return None, None
+        start = self._line_starts[line - 1] + col - 1
+        found = [offset for offset, text in self.tokens if offset >= start and text in words]
+        return self.line_col(found[0]) if found else (line, col)
+
+    def word_at(self, node: exp.Expr) -> str | None:
+        """The (upper-cased) token where ``node`` starts, e.g. a function name as typed."""
+        line, col = self.position(node)
+        if line is None or col is None:
+            return None
+        start = self._line_starts[line - 1] + col - 1
+        return next((text for offset, text in self.tokens if offset == start), None)
+
+    def last_keyword(self, words: frozenset[str]) -> tuple[int | None, int | None]:
+        """Position of the statement's last token among ``words`` (``FOR UPDATE``)."""
+        found = [offset for offset, text in self.tokens if text in words]
+        return self.line_col(found[-1]) if found else (None, None)
+
     def unsupported(
         self, node: exp.Expr, construct: str, keyword: str | None = None
     ) -> UnsupportedSQLError:

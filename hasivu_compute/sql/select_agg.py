@@ -18,6 +18,7 @@ from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.nodes import AggCall, Alias, Column, Expr
 from hasivu_compute.plan.nodes import Aggregate, Filter, PlanNode
 from hasivu_compute.sql.aggregates import find_aggregates, lower_aggregate, normal_key
+from hasivu_compute.sql.clauses import refuse_unread, unsupported_arg
 from hasivu_compute.sql.lower_expr import Scope, lower_expr
 from hasivu_compute.sql.names import Resolver, find_name
 from hasivu_compute.sql.parsing import SqlText
@@ -101,7 +102,10 @@ class AggregateLowering:
                 name = f"GROUP BY {arg.upper().replace('_', ' ')}"
                 raise self.source.unsupported(target, name, keyword=keyword)
         assert self.items is not None
+        refuse_unread(group, _GROUP_ARGS, self.source)
         if group.args.get("all"):
+            if group.expressions:  # DuckDB: a syntax error; dropping them changes the groups
+                raise unsupported_arg(group, "expressions", self.source)
             return [i.node for i in self.items if not _has_aggregate(i.node)]
         expressions = [e for e in group.expressions if not _is_empty_tuple(e)]  # GROUP BY ()
         for expr in expressions:
@@ -184,6 +188,7 @@ class AggregateLowering:
         return None
 
 
+_GROUP_ARGS = frozenset({"expressions", "all"})
 _GROUPING_KEYWORDS = {exp.Rollup: "ROLLUP", exp.Cube: "CUBE", exp.GroupingSets: "GROUPING SETS"}
 
 

@@ -1,4 +1,4 @@
-"""Edge values against DuckDB: integer sums at and past 64 bits.
+"""Edge values against DuckDB: integer sums at and past 64 bits; time travel.
 
 The ``edge`` table is partitioned by ``g`` and filled by several appends, so a
 query grouped by ``k`` (which spans partitions) runs partial -> combine ->
@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 from compare import difference
 
-from hasivu_compute._core.errors import ArithmeticOverflowError
+from hasivu_compute._core.errors import ArithmeticOverflowError, UnsupportedSQLError
 from hasivu_compute.exec import execute, prepare
 from hasivu_compute.plan.binder import output_schema
 from hasivu_compute.plan.nodes import FinalAggregate, walk
@@ -63,10 +63,13 @@ class EdgeOracle:
         self.data = edge_table()
         self.catalog = Catalog(FileIO.from_uri(str(root)))
         table = self.catalog.create_table("edge", self.data.schema, partition_by=["g"])
-        for start in range(0, self.data.num_rows, 4):  # several segments per partition
-            table.append(self.data.slice(start, 4))
         self.duck = duckdb.connect()
         self.duck.register("edge", self.data)
+        for start in range(0, self.data.num_rows, 4):  # several segments per partition
+            version = table.append(self.data.slice(start, 4)).version
+            # DuckDB has no time travel over Arrow data: each version is its own table
+            self.duck.register(f"edge_v{version}", self.data.slice(0, start + 4))
+        self.versions = sorted(table.versions())
         self.schemas = {"edge": self.data.schema}
 
     def ours(self, sql: str) -> pa.Table:
@@ -138,3 +141,32 @@ def test_grouping_by_k_really_combines_partials(edge: EdgeOracle) -> None:
     )
     assert any(isinstance(n, FinalAggregate) for n in walk(plan.optimized))
     assert len(plan.physical.fragments) == 3, "one fragment per partition of g"
+
+
+TIME_TRAVEL = [
+    "SELECT g, count(*), sum(k), min(id), max(id) FROM {table} GROUP BY g",
+    "SELECT * FROM {table} WHERE k = 1 ORDER BY id",
+    "SELECT k, count(DISTINCT g) FROM {table} GROUP BY k",
+]
+VERSION_SYNTAX = [
+    "edge AT (VERSION => {v})",
+    "edge FOR VERSION AS OF {v}",
+    "edge VERSION AS OF {v}",
+]
+
+
+@pytest.mark.parametrize("syntax", VERSION_SYNTAX)
+@pytest.mark.parametrize("sql", TIME_TRAVEL)
+def test_time_travel_reads_that_version(edge: EdgeOracle, sql: str, syntax: str) -> None:
+    assert edge.versions[-1] == 4, "created (1) and three appends"
+    for version in (2, 3, 4):
+        ours = edge.ours(sql.format(table=syntax.format(v=version)))
+        expected = edge.duck.sql(sql.format(table=f"edge_v{version}")).to_arrow_table()
+        order = (0,) if "ORDER BY" in sql else ()
+        problem = difference(ours, expected, order)
+        assert problem is None, f"version {version}: {problem}\nSQL: {sql}"
+
+
+def test_time_travel_by_timestamp_is_refused(edge: EdgeOracle) -> None:
+    with pytest.raises(UnsupportedSQLError, match="TIMESTAMP"):
+        edge.ours("SELECT count(*) FROM edge AT (TIMESTAMP => TIMESTAMP '2030-01-01')")
