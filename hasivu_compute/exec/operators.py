@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import ExecutionError
 from hasivu_compute.expr.evaluate import evaluate, evaluate_column
+from hasivu_compute.expr.floats import canonical_floats
 from hasivu_compute.plan._expr import Expr, output_name
 from hasivu_compute.plan.aggregation import agg_steps, input_schema_of
 from hasivu_compute.plan.nodes import (
@@ -105,8 +106,8 @@ def distinct_table(table: pa.Table) -> pa.Table:
     names = table.column_names
     for i, field in enumerate(table.schema):
         if pa.types.is_floating(field.type):
-            # Hashing compares bits: make -0.0 equal 0.0 (as SQL does) before grouping.
-            table = table.set_column(i, field, pc.add(table.column(i), 0.0).cast(field.type))
+            # Hashing compares bits: -0.0 equals 0.0 and NaNs are one value (DuckDB).
+            table = table.set_column(i, field, canonical_floats(table.column(i)))
     out = table.group_by(names, use_threads=False).aggregate([])
     return out.select(names)
 

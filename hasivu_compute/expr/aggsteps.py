@@ -37,6 +37,7 @@ from hasivu_compute.expr.aggregates import (
 )
 from hasivu_compute.expr.binder import bind
 from hasivu_compute.expr.evaluate import cast_value, evaluate_column
+from hasivu_compute.expr.floats import canonical_floats, finish_nan_max, lower_nan_max
 from hasivu_compute.expr.nodes import AggCall, BoundColumn, Column, Expr, col
 from hasivu_compute.expr.sums import finish_integer_sums, lower_integer_sums
 from hasivu_compute.expr.visitors import aggregate_calls, output_name, walk
@@ -97,7 +98,7 @@ class AggregateSteps:
     def _partial(self, batch: pa.Table | pa.RecordBatch, one_shot: bool) -> pa.Table:
         columns: dict[str, pa.Array | pa.ChunkedArray] = {}
         for i, key in enumerate(self.keys):
-            columns[f"__k{i}"] = _canonical(evaluate_column(key, batch))
+            columns[f"__k{i}"] = canonical_floats(evaluate_column(key, batch))
         specs: list[list[Spec]] = []
         for i, call in enumerate(self.calls):
             func = aggregate_function(call.fn)
@@ -107,7 +108,7 @@ class AggregateSteps:
                 value = evaluate_column(call.args[0], batch)
                 value = _cast(value, func.input_type(call.args[0].dtype))
                 if call.distinct or call.fn == "approx_count_distinct":
-                    value = _canonical(value)  # distinct values: -0.0 is 0.0
+                    value = canonical_floats(value)  # distinct values: -0.0 is 0.0, one NaN
                 columns[arg_name] = value
             get_specs = func.one_shot_specs if one_shot else func.partial_specs
             specs.append(get_specs(arg_name, call))
@@ -279,11 +280,12 @@ def _group(
         for spec in per_call:
             unique.setdefault(spec_output_name(spec), spec)  # same name = same aggregation
     table, lowered, fixes = lower_integer_sums(table, unique)
+    table, lowered, nan_fixes = lower_nan_max(table, lowered)
     if not group_cols:
         dummy = pa.repeat(pa.scalar(0, pa.int8()), table.num_rows)
         table = table.append_column(_DUMMY_KEY, dummy)
         group_cols = [_DUMMY_KEY]
-    grouped = _group_lowered(table, group_cols, lowered)
+    grouped = finish_nan_max(_group_lowered(table, group_cols, lowered), nan_fixes)
     return finish_integer_sums(grouped, fixes, group_cols, labels or {}, partial)
 
 
@@ -462,14 +464,6 @@ def _attach(grouped: pa.Table, extra: pa.Table, group_cols: list[str]) -> pa.Tab
     for name in extra.column_names[len(group_cols) :]:
         grouped = grouped.append_column(name, extra[name])
     return grouped
-
-
-def _canonical(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Floats with -0.0 turned into 0.0: SQL groups (and counts) them as one value,
-    while hash kernels compare bits. Adding 0.0 keeps NaN and NULL as they are."""
-    if pa.types.is_floating(values.type):
-        return pc.add(values, pa.scalar(0.0, values.type))
-    return values
 
 
 def _rows(n: int) -> pa.Table:

@@ -19,7 +19,7 @@ from compare import difference
 from hasivu_compute._core.errors import ArithmeticOverflowError, UnsupportedSQLError
 from hasivu_compute.exec import execute, prepare
 from hasivu_compute.plan.binder import output_schema
-from hasivu_compute.plan.nodes import FinalAggregate, walk
+from hasivu_compute.plan.nodes import FinalAggregate, Limit, Sort, walk
 from hasivu_compute.sql import to_plan
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.table.catalog import Catalog
@@ -27,26 +27,33 @@ from hasivu_compute.table.catalog import Catalog
 I62 = 2**62
 I64_MAX = 2**63 - 1
 
-#: (g, k, big, u): partition 'a' overflows int64 and uint64; 'b' sums to exactly
-#: int64's maximum; 'c' goes below -2^62 and back; 'a' + 'b' + 'c' overflows while
-#: 'b' + 'c' fits although its partials are at int64's limits.
+NAN = float("nan")
+NEG_NAN = -NAN  # the sign bit set: still NaN, one value with NaN for DuckDB
+INF = float("inf")
+
+#: (g, k, big, u, f). Sums: partition 'a' overflows int64 and uint64; 'b' sums to
+#: exactly int64's maximum; 'c' goes below -2^62 and back; 'a' + 'b' + 'c'
+#: overflows while 'b' + 'c' fits although its partials are at int64's limits.
+#: Floats: NaN beside +inf in 'a', -0.0 and 0.0, NULLs, and a group (k = 2) of NaNs only.
 EDGE_ROWS = [
-    ("a", 0, I62 + 1, 2**63),
-    ("a", 1, I62 + 1, 2**63),
-    ("a", 0, I62 + 1, 1),
-    ("a", 1, I62 + 1, None),
-    ("b", 0, I62, 2**63 - 1),
-    ("b", 1, I62 - 1, 2**63),
-    ("b", 0, None, 0),
-    ("c", 0, -I62, 5),
-    ("c", 1, -I62, 7),
-    ("c", 0, 5, 2**64 - 1),
-    ("c", 1, None, None),
+    ("a", 0, I62 + 1, 2**63, 1.0),
+    ("a", 1, I62 + 1, 2**63, INF),
+    ("a", 0, I62 + 1, 1, NAN),
+    ("a", 1, I62 + 1, None, None),
+    ("b", 0, I62, 2**63 - 1, -INF),
+    ("b", 1, I62 - 1, 2**63, -0.0),
+    ("b", 0, None, 0, 2.5),
+    ("c", 0, -I62, 5, NEG_NAN),
+    ("c", 1, -I62, 7, 0.0),
+    ("c", 0, 5, 2**64 - 1, -1.0),
+    ("c", 1, None, None, None),
+    ("d", 2, None, None, NAN),
+    ("d", 2, None, None, NEG_NAN),
 ]
 
 
 def edge_table() -> pa.Table:
-    g, k, big, u = zip(*EDGE_ROWS, strict=True)
+    g, k, big, u, f = zip(*EDGE_ROWS, strict=True)
     return pa.table(
         {
             "id": pa.array(range(len(EDGE_ROWS)), pa.int64()),
@@ -54,6 +61,7 @@ def edge_table() -> pa.Table:
             "k": pa.array(k, pa.int64()),
             "big": pa.array(big, pa.int64()),
             "u": pa.array(u, pa.uint64()),
+            "f": pa.array(f, pa.float64()),
         }
     )
 
@@ -140,7 +148,7 @@ def test_grouping_by_k_really_combines_partials(edge: EdgeOracle) -> None:
         to_plan("SELECT k, sum(big) FROM edge GROUP BY k", schema=edge.schemas), edge.catalog
     )
     assert any(isinstance(n, FinalAggregate) for n in walk(plan.optimized))
-    assert len(plan.physical.fragments) == 3, "one fragment per partition of g"
+    assert len(plan.physical.fragments) == 4, "one fragment per partition of g"
 
 
 TIME_TRAVEL = [
@@ -158,8 +166,8 @@ VERSION_SYNTAX = [
 @pytest.mark.parametrize("syntax", VERSION_SYNTAX)
 @pytest.mark.parametrize("sql", TIME_TRAVEL)
 def test_time_travel_reads_that_version(edge: EdgeOracle, sql: str, syntax: str) -> None:
-    assert edge.versions[-1] == 4, "created (1) and three appends"
-    for version in (2, 3, 4):
+    assert edge.versions == [1, 2, 3, 4, 5], "created (1) and four appends"
+    for version in (2, 3, 4, 5):
         ours = edge.ours(sql.format(table=syntax.format(v=version)))
         expected = edge.duck.sql(sql.format(table=f"edge_v{version}")).to_arrow_table()
         order = (0,) if "ORDER BY" in sql else ()
@@ -170,3 +178,42 @@ def test_time_travel_reads_that_version(edge: EdgeOracle, sql: str, syntax: str)
 def test_time_travel_by_timestamp_is_refused(edge: EdgeOracle) -> None:
     with pytest.raises(UnsupportedSQLError, match="TIMESTAMP"):
         edge.ours("SELECT count(*) FROM edge AT (TIMESTAMP => TIMESTAMP '2030-01-01')")
+
+
+FLOAT_ORDER = [
+    ("SELECT min(f), max(f) FROM edge", ()),
+    ("SELECT g, min(f), max(f) FROM edge GROUP BY g", ()),
+    ("SELECT k, min(f), max(f), count(DISTINCT f) FROM edge GROUP BY k", ()),
+    ("SELECT k, max(f) FROM edge WHERE g <> 'a' GROUP BY k", ()),
+    ("SELECT f, count(*) FROM edge GROUP BY f", ()),
+    ("SELECT DISTINCT f FROM edge", ()),
+    ("SELECT count(DISTINCT f) FROM edge", ()),
+    ("SELECT id, f FROM edge ORDER BY f, id", (1, 0)),
+    ("SELECT id, f FROM edge ORDER BY f DESC, id", (1, 0)),
+    ("SELECT id, f FROM edge ORDER BY f NULLS FIRST, id", (1, 0)),
+    ("SELECT id, f FROM edge ORDER BY f DESC NULLS LAST, id", (1, 0)),
+    ("SELECT id, f FROM edge ORDER BY f DESC NULLS FIRST, id", (1, 0)),
+    ("SELECT id, f FROM edge ORDER BY f DESC, id LIMIT 4", (1, 0)),
+    ("SELECT id, f FROM edge ORDER BY f, id LIMIT 3 OFFSET 1", (1, 0)),
+    ("SELECT id, f FROM edge ORDER BY f DESC NULLS FIRST, id LIMIT 3", (1, 0)),
+    ("SELECT g, max(f) AS m FROM edge GROUP BY g ORDER BY m DESC, g LIMIT 2", (1, 0)),
+    ("SELECT id FROM edge WHERE f > 2 ORDER BY id", (0,)),
+    ("SELECT id FROM edge WHERE f = 'nan'::DOUBLE ORDER BY id", (0,)),
+]
+
+
+@pytest.mark.parametrize(("sql", "order_columns"), FLOAT_ORDER)
+def test_nan_orders_as_in_duckdb(
+    edge: EdgeOracle, sql: str, order_columns: tuple[int, ...]
+) -> None:
+    edge.check(sql, order_columns)
+
+
+def test_top_k_is_pushed_into_fragments(edge: EdgeOracle) -> None:
+    plan = prepare(
+        to_plan("SELECT id, f FROM edge ORDER BY f DESC, id LIMIT 4", schema=edge.schemas),
+        edge.catalog,
+    )
+    pipeline = plan.physical.fragments[0].pipeline
+    assert isinstance(pipeline, Limit) and pipeline.limit == 4, pipeline
+    assert isinstance(pipeline.child, Sort), "the NaN-first top-k runs in each fragment"
