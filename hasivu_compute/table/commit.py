@@ -74,8 +74,7 @@ def commit(
             check(requirement, current)
         candidate = next_snapshot(current, updates)
         try:
-            store.publish(candidate)
-            return candidate
+            return store.publish(candidate)
         except FileExistsConflict:
             if attempt + 1 < max_attempts:
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))

@@ -24,6 +24,7 @@ from hasivu_compute.storage.fileio import FileIO, is_temporary
 from hasivu_compute.storage.segment import SegmentReader
 from hasivu_compute.table.commit import now_ms
 from hasivu_compute.table.manifest import DATA_DIR, METADATA_DIR, ManifestStore
+from hasivu_compute.table.manifest_files import MANIFEST_DIR, PRODUCER_DIR, unwrap
 from hasivu_compute.table.metadata import DataFile, Snapshot, Tombstone
 
 DEFAULT_GRACE_S = 3600.0
@@ -77,10 +78,10 @@ def expire_snapshots(
         v for v in candidates if older_than_ms is None or snapshots[v].timestamp_ms < older_than_ms
     ]
     survivors = [v for v in retained if v not in doomed]
-    still_live = _paths(f for v in survivors for f in snapshots[v].data_files)
+    still_live = set().union(*(_stored_paths(snapshots[v]) for v in survivors))
     stamp = now_ms()
     for v in doomed:
-        dropped = sorted(_paths(snapshots[v].data_files) - still_live)
+        dropped = sorted(_stored_paths(snapshots[v]) - still_live)
         store.expire(Tombstone(version=v, expired_at_ms=stamp, dropped_files=tuple(dropped)))
     return doomed
 
@@ -91,7 +92,8 @@ def vacuum(
     grace_period_s: float = DEFAULT_GRACE_S,
     now_s: float | None = None,
 ) -> VacuumResult:
-    """Delete data files no retained snapshot references (see module docstring)."""
+    """Delete data, manifest and producer files no retained snapshot references (see
+    module docstring)."""
     io = store.io
     now = time.time() if now_s is None else now_s
     referenced: set[str] = set()
@@ -99,14 +101,14 @@ def vacuum(
     for v in store.versions():
         entry = store.load_entry(v)
         if isinstance(entry, Snapshot):
-            referenced |= _paths(entry.data_files)
+            referenced |= _stored_paths(entry)
         else:
             dropped |= set(entry.dropped_files)
     deleted: list[str] = []
     young: list[str] = []
     for status in io.list_status(DATA_DIR) + io.list_status(METADATA_DIR):
         path = status.path
-        if path in referenced or (path.startswith(METADATA_DIR) and not is_temporary(path)):
+        if path in referenced or _kept_metadata(path):
             continue
         if path in dropped or now - status.mtime_s >= grace_period_s:
             io.delete(path)
@@ -114,6 +116,14 @@ def vacuum(
         else:
             young.append(path)
     return VacuumResult(tuple(deleted), tuple(young))
+
+
+def _kept_metadata(path: str) -> bool:
+    """Version files and the hint are never vacuumed; unreferenced manifest and producer
+    files (of expired versions, or of commits that lost a race) are, like data files."""
+    if not path.startswith(METADATA_DIR) or is_temporary(path):
+        return False
+    return not path.startswith((MANIFEST_DIR, PRODUCER_DIR))
 
 
 def verify_table(store: ManifestStore, *, deep: bool = True) -> VerifyReport:
@@ -142,6 +152,7 @@ def verify_table(store: ManifestStore, *, deep: bool = True) -> VerifyReport:
     if versions and not any(s.version == versions[-1] for s in snapshots):
         problems.append(f"latest version {versions[-1]} is not a readable snapshot")
     problems.extend(_check_chain(snapshots))
+    problems.extend(_check_metadata_files(store.io, snapshots))
     files: dict[str, DataFile] = {}
     for snap in snapshots:
         problems.extend(_check_snapshot(snap))
@@ -154,6 +165,14 @@ def verify_table(store: ManifestStore, *, deep: bool = True) -> VerifyReport:
 
 def _paths(files: Iterable[DataFile]) -> set[str]:
     return {f.path for f in files}
+
+
+def _stored_paths(snapshot: Snapshot) -> set[str]:
+    """Data, manifest and producer files a snapshot needs."""
+    paths = _paths(snapshot.data_files)
+    paths.update(m.path for m in snapshot.manifests)
+    paths.update(p.path for p in snapshot.producer_refs)
+    return paths
 
 
 def _check_chain(snapshots: list[Snapshot]) -> list[str]:
@@ -169,6 +188,21 @@ def _check_chain(snapshots: list[Snapshot]) -> list[str]:
                 problems.append(f"version {cur.version}: producer {producer!r} went back")
         if cur.schema.schema_id < prev.schema.schema_id:
             problems.append(f"version {cur.version}: schema id went back")
+    return problems
+
+
+def _check_metadata_files(io: FileIO, snapshots: list[Snapshot]) -> list[str]:
+    """Re-read every manifest and producer file the snapshots name, past every cache."""
+    refs = {(m.path, m.checksum) for s in snapshots for m in s.manifests}
+    refs |= {(p.path, p.checksum) for s in snapshots for p in s.producer_refs}
+    problems = []
+    for path, checksum in sorted(refs):
+        try:
+            unwrap(io.read_bytes(path), path, checksum)
+        except FileNotFoundError:
+            problems.append(f"{path}: referenced manifest file is missing")
+        except (HasivuError, OSError) as exc:
+            problems.append(f"{path}: {type(exc).__name__}: {exc}")
     return problems
 
 

@@ -1,10 +1,18 @@
-"""Manifest files: one checksummed JSON file per version, published put-if-absent.
+"""Version files: one small checksummed JSON file per version, published put-if-absent.
 
 Layout under a table folder::
 
     metadata/v00000001.json   version 1 (create_table)
     metadata/v00000002.json   version 2 ...
+    metadata/manifests/m-*.json   data-file manifests, shared by versions
+    metadata/producers/p-*.json   producer buckets (ingest keys), shared by versions
     data/<partition dirs>/<uuid>.hseg
+
+A version file holds the schema, partition spec and summary, and names its data
+files and producers through manifest and bucket files that later versions reuse
+(:mod:`hasivu_compute.table.manifest_files`): a commit writes what it changed,
+not the whole table. Version files of the first format (every file inline) are
+still read.
 
 A manifest file is exactly ``{"checksum":"<16 hex>","manifest":<body>}`` where the
 checksum is the xxh64 of the body's bytes as stored, so a flipped byte or a
@@ -33,10 +41,11 @@ from hasivu_compute._core.errors import (
 )
 from hasivu_compute._core.lru import LruCache
 from hasivu_compute.storage.fileio import FileIO
+from hasivu_compute.table.manifest_files import plan_storage, resolve, write_all
 from hasivu_compute.table.metadata import Snapshot, Tombstone
 
 FORMAT = "hasivu-table"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA_DIR = "metadata"
 DATA_DIR = "data"
 HINT_PATH = f"{METADATA_DIR}/version-hint.txt"
@@ -53,9 +62,13 @@ def version_path(version: int) -> str:
 
 
 def encode_manifest(entry: Snapshot | Tombstone) -> bytes:
-    """Manifest bytes of a snapshot or a tombstone, with the embedded checksum."""
+    """Version-file bytes of a snapshot or a tombstone, with the embedded checksum.
+
+    A snapshot is written as its header: it must carry its own manifest and bucket
+    refs (:func:`~hasivu_compute.table.manifest_files.plan_storage` gives them).
+    """
     body_obj: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
-    body_obj.update(entry.to_json())
+    body_obj.update(entry.header_json() if isinstance(entry, Snapshot) else entry.to_json())
     body = json.dumps(body_obj, separators=(",", ":"), allow_nan=False).encode()
     digest = f"{xxhash.xxh64_intdigest(body):016x}".encode()
     return _PREFIX + digest + _MIDDLE + body + _SUFFIX
@@ -129,6 +142,14 @@ class _DecodedManifests:
 
 
 _DECODED = _DecodedManifests(capacity=64)
+
+
+def _unresolved(snapshot: Snapshot) -> bool:
+    """A format-2 snapshot whose files and producers were not read from their files yet."""
+    return bool(
+        (snapshot.manifests and not snapshot.data_files)
+        or (snapshot.producer_refs and not snapshot.producers)
+    )
 
 
 def _remember_published(data: bytes, snapshot: Snapshot) -> None:
@@ -222,7 +243,8 @@ class ManifestStore:
             self.io.write_bytes(HINT_PATH, str(version).encode("ascii"))
 
     def load_entry(self, version: int, *, use_cache: bool = True) -> Snapshot | Tombstone:
-        """The manifest of ``version`` (snapshot or tombstone), checksum-verified.
+        """The manifest of ``version`` (snapshot or tombstone), checksum-verified, with the
+        data files and producers of the manifest and bucket files it names.
 
         Snapshots are immutable, so they are cached; ``use_cache=False`` re-reads the
         bytes (verification must look at storage, not at memory).
@@ -241,6 +263,9 @@ class ManifestStore:
         if entry.version != version:
             raise ChecksumError(f"manifest claims version {entry.version}", path=path)
         if isinstance(entry, Snapshot):
+            if _unresolved(entry):
+                entry = resolve(self.io, entry)
+                _remember_published(data, entry)
             self._remember(entry)
         return entry
 
@@ -262,14 +287,21 @@ class ManifestStore:
         """Versions that can still be read (not expired), ascending."""
         return [v for v in self.versions() if isinstance(self.load_entry(v), Snapshot)]
 
-    def publish(self, snapshot: Snapshot) -> None:
+    def publish(self, snapshot: Snapshot) -> Snapshot:
         """Publish a new version; :class:`FileExistsConflict` if another committer took it.
 
-        A put whose reply was lost (the client retried and got "exists", or gave up
-        with an error) is resolved by reading the version back: if it holds exactly
-        our bytes, the publish did happen and is reported as a success, so a commit
-        is never applied twice nor reported failed when it landed.
+        The manifest and bucket files the version needs are written first (unique
+        names; a lost race leaves them unreferenced, for vacuum). A put whose reply
+        was lost (the client retried and got "exists", or gave up with an error) is
+        resolved by reading the version back: if it holds exactly our bytes, the
+        publish did happen and is reported as a success, so a commit is never
+        applied twice nor reported failed when it landed.
+
+        Returns:
+            The snapshot as stored: its own manifest refs, files in manifest order.
         """
+        snapshot, writes = plan_storage(self.io, snapshot)
+        write_all(self.io, writes)
         path = version_path(snapshot.version)
         data = encode_manifest(snapshot)
         try:
@@ -283,6 +315,7 @@ class ManifestStore:
         # the coordinator's time in a 640-file ingest (JSON parse of every file's stats).
         _remember_published(data, snapshot)
         self._write_hint(snapshot.version)
+        return snapshot
 
     def expire(self, tombstone: Tombstone) -> None:
         """Replace a version's manifest by a tombstone (atomically; the name stays taken)."""

@@ -72,6 +72,63 @@ class DataFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ManifestRef:
+    """A manifest file a version lists its data files through (see ``table.manifest_files``).
+
+    Attributes:
+        path: relative to the table folder.
+        checksum: xxh64 of the manifest's body (what the file must hold).
+        files: data files it lists.
+        rows: rows in those files.
+    """
+
+    path: str
+    checksum: int
+    files: int
+    rows: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "path": self.path,
+            "checksum": f"{self.checksum:016x}",
+            "files": self.files,
+            "rows": self.rows,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ManifestRef:
+        """Inverse of :meth:`to_json`."""
+        return cls(str(obj["path"]), int(obj["checksum"], 16), int(obj["files"]), int(obj["rows"]))
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerRef:
+    """A producer bucket file holding the ingest keys of some producers."""
+
+    bucket: int
+    path: str
+    checksum: int
+    producers: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "bucket": self.bucket,
+            "path": self.path,
+            "checksum": f"{self.checksum:016x}",
+            "producers": self.producers,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ProducerRef:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            int(obj["bucket"]), str(obj["path"]), int(obj["checksum"], 16), int(obj["producers"])
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """One committed version of a table (see module docstring).
 
@@ -85,6 +142,9 @@ class Snapshot:
         producers: producer id -> its recent committed calls (ingest keys).
         summary: what the commit did (``operation``, ``added-rows``, ...).
         last_column_id: highest field id ever assigned (dropped ids are never reused).
+        manifests: the manifest files ``data_files`` are stored in (a commit's draft
+            still carries its parent's until it is published).
+        producer_refs: the producer bucket files ``producers`` are stored in (idem).
     """
 
     version: int
@@ -96,6 +156,8 @@ class Snapshot:
     producers: Mapping[str, ProducerRecord]
     summary: Mapping[str, str]
     last_column_id: int = 0
+    manifests: tuple[ManifestRef, ...] = ()
+    producer_refs: tuple[ProducerRef, ...] = ()
 
     @property
     def num_rows(self) -> int:
@@ -107,7 +169,7 @@ class Snapshot:
         return {pf.name: v for pf, v in zip(self.spec.fields, f.partition, strict=True)}
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict with every data file and producer inline (format 1)."""
         return {
             "version": self.version,
             "parent": self.parent,
@@ -120,10 +182,40 @@ class Snapshot:
             "data_files": [f.to_json() for f in self.data_files],
         }
 
+    def header_json(self) -> dict[str, Any]:
+        """A JSON-ready dict naming files and producers by their manifest and bucket files
+        (format 2; ``manifests`` and ``producer_refs`` must be this snapshot's own)."""
+        return {
+            "version": self.version,
+            "parent": self.parent,
+            "timestamp_ms": self.timestamp_ms,
+            "schema": self.schema.to_json(),
+            "last_column_id": self.last_column_id,
+            "spec": self.spec.to_json(),
+            "summary": dict(sorted(self.summary.items())),
+            "manifests": [m.to_json() for m in self.manifests],
+            "producer_buckets": [p.to_json() for p in self.producer_refs],
+        }
+
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> Snapshot:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json` and of :meth:`header_json` (whose files and producers
+        stay empty until read from the files it names: ``table.manifest_files.resolve``)."""
         parent = obj["parent"]
+        if "manifests" in obj:
+            return cls(
+                version=int(obj["version"]),
+                parent=None if parent is None else int(parent),
+                timestamp_ms=int(obj["timestamp_ms"]),
+                schema=TableSchema.from_json(obj["schema"]),
+                spec=PartitionSpec.from_json(obj["spec"]),
+                data_files=(),
+                producers={},
+                summary={str(k): str(v) for k, v in obj["summary"].items()},
+                last_column_id=int(obj["last_column_id"]),
+                manifests=tuple(ManifestRef.from_json(m) for m in obj["manifests"]),
+                producer_refs=tuple(ProducerRef.from_json(p) for p in obj["producer_buckets"]),
+            )
         return cls(
             version=int(obj["version"]),
             parent=None if parent is None else int(parent),
@@ -151,7 +243,7 @@ class Tombstone:
     dropped_files: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict with every data file and producer inline (format 1)."""
         return {
             "version": self.version,
             "expired": True,

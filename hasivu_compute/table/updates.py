@@ -182,7 +182,7 @@ def check(requirement: Requirement, base: Snapshot) -> None:
         if found is not None:
             raise DuplicateCallError(key, found)
     elif isinstance(requirement, AssertFilesNew):
-        live = requirement.paths & {f.path for f in base.data_files}
+        live = requirement.paths & frozenset(f.path for f in base.data_files)
         if live:
             raise DuplicateAppendError(
                 f"{len(live)} of {len(requirement.paths)} file(s) are live already "
@@ -190,8 +190,7 @@ def check(requirement: Requirement, base: Snapshot) -> None:
                 complete=live == requirement.paths,
             )
     elif isinstance(requirement, AssertFilesLive):
-        live = {f.path for f in base.data_files}
-        gone = sorted(requirement.paths - live)
+        gone = sorted(requirement.paths - {f.path for f in base.data_files})
         if gone:
             raise CommitConflictError(
                 f"{len(gone)} file(s) were removed concurrently (e.g. {gone[0]}) in version "

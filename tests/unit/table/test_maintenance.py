@@ -64,6 +64,7 @@ def test_expire_older_than(orders) -> None:
 def test_vacuum_deletes_dropped_files_now_and_orphans_after_grace(orders) -> None:
     orders.append(make_orders(100))
     old_files = orders.snapshot().data_files
+    old_manifests = {m.path for m in orders.snapshot().manifests}
     new_files = orders.write_data_files(make_orders(100, start=1000))
     orders.commit_rewrite(remove=old_files, add=new_files)
     orphan = "data/orphan-from-crashed-writer.hseg"
@@ -81,8 +82,12 @@ def test_vacuum_deletes_dropped_files_now_and_orphans_after_grace(orders) -> Non
 
     orders.expire_snapshots(keep_last=1)
     result = orders.vacuum(grace_period_s=3600)
-    assert set(result.deleted) == {f.path for f in old_files}
+    assert set(result.deleted) == {f.path for f in old_files} | old_manifests, (
+        "data and manifest files only expired versions needed go at once"
+    )
     assert result.kept_young == (fresh,)
+    live = {m.path for m in orders.snapshot().manifests}
+    assert live and all(orders.io.exists(p) for p in live)
     assert orders.read().num_rows == 100
     assert orders.verify().ok
     later = orders.vacuum(grace_period_s=3600, now_s=time.time() + 7200)
