@@ -10,6 +10,12 @@ from hasivu_compute.schema.partition import (
     transform_scalar,
 )
 from hasivu_compute.schema.schema import Field, TableSchema
+from hasivu_compute.schema.storable import (
+    check_column_storable,
+    check_storable,
+    is_storable,
+    storable_problem,
+)
 
 __all__ = [
     "Field",
@@ -17,6 +23,10 @@ __all__ = [
     "PartitionSpec",
     "TableSchema",
     "apply_transform",
+    "check_column_storable",
+    "check_storable",
+    "is_storable",
     "parse_transform",
+    "storable_problem",
     "transform_scalar",
 ]
