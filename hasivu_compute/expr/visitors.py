@@ -132,6 +132,33 @@ def is_constant(expr: Expr) -> bool:
     return all(not isinstance(n, Column | BoundColumn | AggCall) for n in walk(expr))
 
 
+def may_be_null(expr: Expr, schema: pa.Schema) -> bool:
+    """Whether bound ``expr`` over input ``schema`` can evaluate to NULL (conservative).
+
+    Only a reference to a NOT NULL input column (aliased or not) and ``count(...)``
+    are NOT NULL; every other expression may be NULL (a CASE without ELSE, NULLIF,
+    a sum of no rows), so an output schema never promises more than the data keeps.
+    Constants count as nullable too: optimizer rules fold expressions into
+    literals, and the answer must not change schema when they do.
+    """
+    node = unalias(expr)
+    if isinstance(node, BoundColumn):
+        found = _input_field(node, schema)
+        return found is None or found.nullable
+    if isinstance(node, AggCall):
+        return node.fn != "count"
+    return True
+
+
+def _input_field(column: BoundColumn, schema: pa.Schema) -> pa.Field | None:
+    """The input field a bound column reads (by index when the name still matches there)."""
+    if 0 <= column.index < len(schema) and schema.field(column.index).name == column.name:
+        field: pa.Field = schema.field(column.index)
+        return field
+    index = schema.get_field_index(column.name)
+    return schema.field(index) if index >= 0 else None
+
+
 def literal_value(expr: Expr) -> object:
     """The Python value of a literal (``None`` for NULL); raises TypeError otherwise."""
     if isinstance(expr, Literal):

@@ -29,6 +29,7 @@ from hasivu_compute.expr.simplify import simplify
 from hasivu_compute.expr.visitors import (
     columns_referenced,
     is_aggregate,
+    may_be_null,
     output_name,
     split_conjunction,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "is_true",
     "lit",
     "map_expr",
+    "may_be_null",
     "output_name",
     "rebind",
     "same",

@@ -32,6 +32,7 @@ from hasivu_compute.plan._expr import (
     Expr,
     columns_referenced,
     is_aggregate,
+    may_be_null,
     output_name,
     rebind,
 )
@@ -113,24 +114,35 @@ def _schema_of(plan: PlanNode) -> pa.Schema:
     if isinstance(plan, MergeInput):
         return plan.schema
     if isinstance(plan, Union):
-        return _schema_of(plan.inputs[0])
+        return _union_nullability(_schema_of(plan.inputs[0]), [_schema_of(i) for i in plan.inputs])
     if isinstance(plan, Project):
-        return pa.schema([_typed_field(e) for e in plan.exprs])
+        child = _schema_of(plan.child)
+        return pa.schema([_typed_field(e, child) for e in plan.exprs])
     if isinstance(plan, PartialAggregate):
         from hasivu_compute.plan.aggregation import partial_schema
 
         return partial_schema(plan)
     if isinstance(plan, Aggregate):
-        return pa.schema([_typed_field(e) for e in plan.keys + plan.aggs])
+        source = plan.input_schema if isinstance(plan, FinalAggregate) else None
+        child = source if source is not None else _schema_of(plan.child)
+        return pa.schema([_typed_field(e, child) for e in plan.keys + plan.aggs])
     (child,) = plan.children()
     return _schema_of(child)
 
 
-def _typed_field(expr: Expr) -> pa.Field:
+def _typed_field(expr: Expr, input_schema: pa.Schema) -> pa.Field:
     dtype = getattr(expr, "dtype", None)
     if not isinstance(dtype, pa.DataType):
         raise BindError(f"{expr} is not bound")
-    return pa.field(output_name(expr), dtype)
+    return pa.field(output_name(expr), dtype, nullable=may_be_null(expr, input_schema))
+
+
+def _union_nullability(first: pa.Schema, schemas: list[pa.Schema]) -> pa.Schema:
+    """``first`` with a column NOT NULL only where it is NOT NULL in every input."""
+    nullable = [any(s.field(i).nullable for s in schemas) for i in range(len(first))]
+    if all(f.nullable == n for f, n in zip(first, nullable, strict=True)):
+        return first
+    return pa.schema([f.with_nullable(n) for f, n in zip(first, nullable, strict=True)])
 
 
 def _bind(plan: PlanNode, resolve: Resolver | None) -> tuple[PlanNode, pa.Schema]:
@@ -194,8 +206,10 @@ def _predicate(expr: Expr, where: str) -> Expr:
     return expr
 
 
-def _fields(exprs: tuple[Expr, ...], where: str) -> list[pa.Field]:
-    fields = [pa.field(output_name(e), e.dtype) for e in exprs]
+def _fields(exprs: tuple[Expr, ...], where: str, input_schema: pa.Schema) -> list[pa.Field]:
+    fields = [
+        pa.field(output_name(e), e.dtype, nullable=may_be_null(e, input_schema)) for e in exprs
+    ]
     names = [f.name for f in fields]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -229,7 +243,7 @@ def _bind_project(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schem
     for e in exprs:
         if is_aggregate(e):
             raise BindError(f"Project: aggregate {e} outside an aggregation; use group_by().agg()")
-    return replace(node, exprs=exprs), pa.schema(_fields(exprs, "Project"))
+    return replace(node, exprs=exprs), pa.schema(_fields(exprs, "Project", schema))
 
 
 def _bind_aggregate(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
@@ -248,14 +262,15 @@ def _bind_aggregate(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Sch
         from hasivu_compute.plan.aggregation import partial_schema
 
         return bound, partial_schema(bound)
-    return bound, pa.schema(_fields(keys + aggs, "Aggregate"))
+    return bound, pa.schema(_fields(keys + aggs, "Aggregate", schema))
 
 
 def _bind_final(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
     # FinalAggregate expressions stay bound against the PartialAggregate's input,
     # which the merge does not see; its schema comes from those expressions.
     assert isinstance(node, FinalAggregate)
-    return node, pa.schema(_fields(node.keys + node.aggs, "FinalAggregate"))
+    source = node.input_schema if node.input_schema is not None else pa.schema([])
+    return node, pa.schema(_fields(node.keys + node.aggs, "FinalAggregate", source))
 
 
 def _bind_sort(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
@@ -276,10 +291,10 @@ def _bind_union(plan: Union, resolve: Resolver | None) -> tuple[PlanNode, pa.Sch
             raise BindError(f"Union: input {i} has {len(schema)} columns, input 0 has {len(first)}")
     types = _union_types([s for _, s in pairs])
     kids = [_coerced(child, schema, types) for child, schema in pairs]
-    out = pa.schema([pa.field(f.name, t) for f, t in zip(first, types, strict=True)])
+    out = pa.schema([f.with_type(t) for f, t in zip(first, types, strict=True)])
     if all(f.type.equals(t) for f, t in zip(first, types, strict=True)):
         out = first
-    return plan.with_children(kids), out
+    return plan.with_children(kids), _union_nullability(out, [s for _, s in pairs])
 
 
 def _union_types(schemas: list[pa.Schema]) -> list[pa.DataType]:

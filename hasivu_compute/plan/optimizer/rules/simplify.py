@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hasivu_compute.plan._expr import Expr, Literal, is_true, simplify
+from hasivu_compute.plan._expr import Alias, BoundColumn, Column, Expr, Literal, is_true, simplify
 from hasivu_compute.plan.nodes import (
     Aggregate,
     Filter,
@@ -29,10 +29,25 @@ from hasivu_compute.plan.optimizer import OptimizerContext
 
 
 def _simplified(exprs: tuple[Expr, ...]) -> tuple[Expr, ...] | None:
-    out = tuple(simplify(e) for e in exprs)
+    out = tuple(_output_kept(e, simplify(e)) for e in exprs)
     if all(a.same_as(b) for a, b in zip(out, exprs, strict=True)):
         return None
     return out
+
+
+def _output_kept(before: Expr, after: Expr) -> Expr:
+    """``after``, unless it turned an output expression into a bare column reference
+    (``flag AND TRUE`` -> ``flag``): a column can be NOT NULL where the expression is
+    typed nullable (``may_be_null``), and a rule must not change the output schema."""
+    if _is_reference(after) and not _is_reference(before):
+        return before
+    return after
+
+
+def _is_reference(expr: Expr) -> bool:
+    while isinstance(expr, Alias):
+        expr = expr.child
+    return isinstance(expr, BoundColumn | Column)
 
 
 def _one(expr: Expr) -> Expr:
