@@ -104,3 +104,15 @@ def test_every_nan_is_one_group_and_one_distinct_value() -> None:
     distinct = aggregate(table, [], [col("k").count_distinct().alias("d")])
     assert distinct.column("d").to_pylist() == [3]
     assert distinct_table(table.select(["k"])).num_rows == 3
+
+
+def test_nan_prefilter_never_misses_a_nan() -> None:
+    from hasivu_compute.expr.floats import may_hold_nan
+
+    assert may_hold_nan(pa.array([1.0, NAN, None]))
+    assert may_hold_nan(pa.chunked_array([[1.0], [None, -NAN]]))
+    assert not may_hold_nan(pa.array([1.0, INF, None]))
+    assert not may_hold_nan(pa.array([None, None], pa.float64()))
+    assert may_hold_nan(pa.array([INF, -INF])), "a false alarm is allowed: the exact check follows"
+    out = aggregate(pa.table({"x": [INF, -INF, 1.0]}), [], AGGS)
+    assert out.to_pylist() == [{"lo": -INF, "hi": INF}]
