@@ -368,6 +368,9 @@ def _extract(node: exp.Extract, scope: Scope) -> Expr:
 
 
 def _date_trunc(node: exp.TimestampTrunc | exp.DateTrunc, scope: Scope) -> Expr:
+    written = scope.source.argument_count(node)
+    if written is not None and written != 2:  # sqlglot drops a third (time zone) argument
+        raise scope.source.unsupported(node, f"date_trunc() with {written} arguments")
     unit = _unit_name(node.args.get("unit"))
     if unit not in TRUNC_UNITS:
         raise scope.source.unsupported(node, f"date_trunc unit {unit!r}")

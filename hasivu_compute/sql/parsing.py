@@ -63,7 +63,9 @@ class SqlText:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens: tuple[tuple[int, str], ...] = ()  # (start offset, upper-cased text)
+        # (start offset, upper-cased text; "" for string literals and quoted names, so
+        # their contents never pass for a keyword or a comma)
+        self.tokens: tuple[tuple[int, str], ...] = ()
         starts = [0]
         for index, char in enumerate(text):
             if char == "\n":
@@ -118,6 +120,30 @@ class SqlText:
         start = self._line_starts[line - 1] + col - 1
         return next((text for offset, text in self.tokens if offset == start), None)
 
+    def argument_count(self, node: exp.Expr) -> int | None:
+        """How many arguments the call starting at ``node`` was written with, counted on
+        the tokens (sqlglot drops some: ``date_trunc('day', ts, 'UTC')``); None if unknown."""
+        line, col = self.position(node)
+        if line is None or col is None:
+            return None
+        start = self._line_starts[line - 1] + col - 1
+        texts = [text for offset, text in self.tokens if offset >= start]
+        if len(texts) < 3 or texts[1] != "(":
+            return None
+        if texts[2] == ")":
+            return 0
+        depth, count = 0, 1
+        for text in texts[1:]:
+            if text in ("(", "[", "{"):
+                depth += 1
+            elif text in (")", "]", "}"):
+                depth -= 1
+                if depth == 0:
+                    return count
+            elif text == "," and depth == 1:
+                count += 1
+        return None
+
     def last_keyword(self, words: frozenset[str]) -> tuple[int | None, int | None]:
         """Position of the statement's last token among ``words`` (``FOR UPDATE``)."""
         found = [offset for offset, text in self.tokens if text in words]
@@ -165,7 +191,7 @@ def parse_sql(text: str) -> tuple[exp.Expr, SqlText]:
         line, col = source.line_col(offset) if isinstance(offset, int) else (None, None)
         reason = error.__cause__ or error
         raise ParseError(f"cannot tokenize SQL: {reason}", line=line, col=col) from None
-    source.tokens = tuple((token.start, token.text.upper()) for token in tokens)
+    source.tokens = tuple((token.start, _token_text(token)) for token in tokens)
     parser = _PositionedParser(dialect=dialect)
     try:
         statements = [s for s in parser.parse(tokens, text) if s is not None]
@@ -176,6 +202,11 @@ def parse_sql(text: str) -> tuple[exp.Expr, SqlText]:
             f"expected exactly one SQL statement, got {len(statements)}", line=1, col=1
         )
     return statements[0], source
+
+
+def _token_text(token: Any) -> str:
+    kind = token.token_type.name
+    return "" if kind.endswith("STRING") or kind == "IDENTIFIER" else str(token.text).upper()
 
 
 def _parse_error(error: SqlglotParseError, source: SqlText) -> ParseError:
