@@ -9,10 +9,14 @@ avg's state), and :func:`lower_integer_sums` turns them into plain Arrow sums:
 * when ``valid rows × max(|min|, |max|)`` fits the type, no partial sum of any
   group can overflow in any order, so the fast kernel is exact. One ``min_max``
   pass (~2.5 ms per 10M int64 values) is the whole cost;
-* otherwise the column is cast to decimal128(38, 0) and summed exactly (the
-  cast costs ~0.27 s per 10M values, paid only by data that could overflow),
-  and :func:`finish_integer_sums` checks each group's exact sum against the
-  type, raising with the group's key instead of returning a wrapped value.
+* otherwise each value is split as ``hi · 2^32 + lo`` (``hi = v >> 32``,
+  ``lo = v & 0xFFFFFFFF``) and both halves are summed with the same int64
+  kernel: with fewer than 2^31 rows neither half-sum can overflow. The exact
+  group sums are then put together in decimal128 (per group, so cheap) and
+  :func:`finish_integer_sums` checks them against the type, raising with the
+  group's key instead of returning a wrapped value. Per 10M rows in 24k groups:
+  95 ms for the plain sum, 118 ms split, 178 ms when summing a decimal128 cast
+  (the way used only past 2^31 rows).
 
 A sum that leaves int64 part-way and comes back (``2^62 + 2^62 - 2^62``) is
 exact on both branches. Partial states hold int64 sums, so a partial that
@@ -42,6 +46,12 @@ _LIMITS = {
     pa.uint64(): (0, 2**64 - 1),
 }
 _EXACT_SUFFIX = "__hc_exact"
+_HIGH_SUFFIX = "__hc_hi"
+_LOW_SUFFIX = "__hc_lo"
+_LOW_MASK = 0xFFFFFFFF
+_HALF = pa.decimal128(20, 0)  # an int64 half-sum, exactly
+#: Half-sums of fewer rows than this cannot overflow int64 (each half is below 2^32).
+SPLIT_MAX_ROWS = 2**31
 INTEGER_SUMS = frozenset({EXACT_SUM, WIDE_SUM})
 
 
@@ -51,15 +61,18 @@ class SumFix:
 
     Attributes:
         name: the pseudo spec's output name (what callers read).
-        lowered: output name of the Arrow sum computing it.
+        lowered: output name of the Arrow sum computing it (of the low halves when
+            ``high`` is set).
         column: the summed input column.
         target: int64 / uint64 (EXACT_SUM) or decimal128(38, 0) (WIDE_SUM).
+        high: output name of the sum of the high halves, for a split sum.
     """
 
     name: str
     lowered: str
     column: str
     target: pa.DataType
+    high: str | None = None
 
 
 def may_overflow(values: pa.Array | pa.ChunkedArray, target: pa.DataType) -> bool:
@@ -96,15 +109,45 @@ def lower_integer_sums(
         assert isinstance(column, str)
         values = table.column(column)
         exact = pa.uint64() if pa.types.is_unsigned_integer(values.type) else pa.int64()
-        source = column
-        if may_overflow(values, exact):
-            source = column + _EXACT_SUFFIX
-            if source not in table.column_names:
-                table = table.append_column(source, values.cast(WIDE_SUM_TYPE))
-        lowered: Spec = (source, "sum", None)
-        out[spec_output_name(lowered)] = lowered
-        fixes.append(SumFix(name, spec_output_name(lowered), column, _target(values.type, fn)))
+        target = _target(values.type, fn)
+        if not may_overflow(values, exact):
+            lowered: Spec = (column, "sum", None)
+            out[spec_output_name(lowered)] = lowered
+            fixes.append(SumFix(name, spec_output_name(lowered), column, target))
+            continue
+        if len(values) < SPLIT_MAX_ROWS:
+            table = _with_halves(table, column, values)
+            high: Spec = (column + _HIGH_SUFFIX, "sum", None)
+            low: Spec = (column + _LOW_SUFFIX, "sum", None)
+            out[spec_output_name(high)] = high
+            out[spec_output_name(low)] = low
+            fix = SumFix(name, spec_output_name(low), column, target, spec_output_name(high))
+            fixes.append(fix)
+            continue
+        source = column + _EXACT_SUFFIX
+        if source not in table.column_names:
+            table = table.append_column(source, values.cast(WIDE_SUM_TYPE))
+        wide: Spec = (source, "sum", None)
+        out[spec_output_name(wide)] = wide
+        fixes.append(SumFix(name, spec_output_name(wide), column, target))
     return table, out, fixes
+
+
+def _with_halves(table: pa.Table, column: str, values: pa.ChunkedArray) -> pa.Table:
+    """``table`` with int64 columns of ``values >> 32`` and ``values & 0xFFFFFFFF``."""
+    if column + _HIGH_SUFFIX in table.column_names:
+        return table
+    shift = pa.scalar(32, values.type)
+    high = pc.shift_right(values, shift).cast(pa.int64())  # arithmetic for signed input
+    low = pc.bit_wise_and(values, pa.scalar(_LOW_MASK, values.type)).cast(pa.int64())
+    table = table.append_column(column + _HIGH_SUFFIX, high)
+    return table.append_column(column + _LOW_SUFFIX, low)
+
+
+def _joined(high: pa.ChunkedArray, low: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Exact ``high · 2^32 + low`` of per-group half-sums, as decimal128(38, 0)."""
+    scaled = pc.multiply(high.cast(_HALF), pa.scalar(2**32, pa.decimal128(10, 0)))
+    return pc.add(scaled, low.cast(_HALF)).cast(WIDE_SUM_TYPE)
 
 
 def finish_integer_sums(
@@ -124,6 +167,8 @@ def finish_integer_sums(
     """
     for fix in fixes:
         values = grouped.column(fix.lowered)
+        if fix.high is not None:
+            values = _joined(grouped.column(fix.high), values)
         if not values.type.equals(fix.target):
             if pa.types.is_decimal(values.type) and not pa.types.is_decimal(fix.target):
                 _check_range(grouped, values, fix, group_cols, labels, partial)
@@ -164,6 +209,7 @@ def _check_range(
 
 __all__ = [
     "INTEGER_SUMS",
+    "SPLIT_MAX_ROWS",
     "SumFix",
     "finish_integer_sums",
     "lower_integer_sums",

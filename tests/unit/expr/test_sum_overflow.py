@@ -124,3 +124,23 @@ def test_row_arithmetic_overflow_is_the_same_typed_error() -> None:
     table = _table([BIG])
     with pytest.raises(ArithmeticOverflowError, match="overflow"):
         evaluate(bind(col("v") * 4, table.schema), table)
+
+
+@pytest.mark.parametrize("split_max_rows", [2**31, 1])
+def test_both_exact_ways_agree(monkeypatch: pytest.MonkeyPatch, split_max_rows: int) -> None:
+    """Values that could overflow are summed as hi/lo halves (below 2^31 rows) or as
+    decimal128 (past it); both give the exact sums and the same overflow."""
+    from hasivu_compute.expr import sums
+
+    monkeypatch.setattr(sums, "SPLIT_MAX_ROWS", split_max_rows)
+    values = [I64_MAX, -1, -(2**63), 2**62, -5, None, 2**40 + 3]
+    keys = [1, 1, 2, 2, 3, 3, 3]
+    out = aggregate(_table(values, keys), ["g"], [col("v").sum().alias("s")]).sort_by("g")
+    assert out.column("s").to_pylist() == [I64_MAX - 1, -(2**63) + 2**62, 2**40 - 2]
+    with pytest.raises(ArithmeticOverflowError, match="g=2"):
+        aggregate(_table([-(2**63), -1], [2, 2]), ["g"], [col("v").sum().alias("s")])
+    unsigned = _table([2**64 - 1, 0, 2**63, 2**63 - 1], [1, 1, 2, 2], dtype=pa.uint64())
+    out = aggregate(unsigned, ["g"], [col("v").sum().alias("s")]).sort_by("g")
+    assert out.column("s").to_pylist() == [2**64 - 1, 2**64 - 1]
+    mean = aggregate(_table([I64_MAX, I64_MAX, -3]), [], [col("v").mean().alias("a")])
+    assert mean.column("a").to_pylist() == [pytest.approx((2 * I64_MAX - 3) / 3, rel=1e-15)]
