@@ -18,7 +18,7 @@ name above it; group keys are referenced the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
@@ -165,7 +165,7 @@ class QueryLowering:
         plan: PlanNode = Union(tuple(r.plan for r in inputs))
         if distinct:
             plan = Distinct(plan)
-        relation = Relation(plan, inputs[0].columns)
+        relation = Relation(plan, inputs[0].columns, unknown_because=inputs[0].unknown_because)
         return self._modifiers_over_outputs(node, relation)
 
     def _union_inputs(
@@ -220,12 +220,13 @@ class QueryLowering:
             line, col = self.source.keyword_after(frozenset({"AT", "FOR", "VERSION"}), node)
             raise UnsupportedSQLError("time travel on a CTE (only on tables)", line=line, col=col)
         if cte is not None:
-            relation = Relation(cte.plan, cte.columns, frozenset({name.lower()}))
+            relation = replace(cte, qualifiers=frozenset({name.lower()}))
         elif version is not None:
             # the schema lookup knows the current columns only; an older version may have
             # others (renamed, added, dropped): leave them to the binder, which reads that
             # version's schema (what needs the column list is then refused, not guessed)
-            relation = Relation(Scan(name, version=version), None, frozenset({name.lower()}))
+            why = f"the columns of version {version} are known only when the plan is bound"
+            relation = Relation(Scan(name, version=version), None, frozenset({name.lower()}), why)
         else:
             relation = Relation(Scan(name), self.schema_of(name), frozenset({name.lower()}))
         return self._aliased(relation, node.args.get("alias"))
@@ -242,7 +243,7 @@ class QueryLowering:
         qualifiers = frozenset({alias.name.lower()}) if alias.name else relation.qualifiers
         renames = [c.name for c in alias.args.get("columns") or []]
         if not renames:
-            return Relation(relation.plan, relation.columns, qualifiers)
+            return replace(relation, qualifiers=qualifiers)
         if relation.columns is None:
             raise self.source.unsupported(alias, "column aliases over a table of unknown schema")
         if len(renames) > len(relation.columns):
@@ -281,7 +282,7 @@ class QueryLowering:
         else:
             scope = Scope(self.source, resolver.column, _no_intercept)
         if items is None:  # SELECT * over a table of unknown schema
-            return self._passthrough(node, plan, scope)
+            return self._passthrough(node, plan, scope, relation.unknown_because)
         return self._finish(node, plan, items, substitute, scope)
 
     def _where(self, predicate: exp.Expr, resolver: Resolver) -> Expr:
@@ -331,8 +332,7 @@ class QueryLowering:
         if count == 1:
             return None
         raise self.source.unsupported(
-            node,
-            "* next to other SELECT items over a table of unknown schema (pass schema= to to_plan)",
+            node, f"* next to other SELECT items ({relation.unknown_because}; name the columns)"
         )
 
     # --- ORDER BY / DISTINCT / LIMIT --------------------------------------------------
@@ -439,7 +439,9 @@ class QueryLowering:
             )
         return int(value.this)
 
-    def _passthrough(self, node: exp.Select, plan: PlanNode, scope: Scope) -> Relation:
+    def _passthrough(
+        self, node: exp.Select, plan: PlanNode, scope: Scope, unknown_because: str
+    ) -> Relation:
         """``SELECT * FROM t`` with t's columns unknown: no projection at all."""
         if node.args.get("distinct") is not None:
             plan = Distinct(plan)
@@ -449,11 +451,11 @@ class QueryLowering:
             for ordered in order.expressions:
                 if isinstance(ordered.this, exp.Literal) and not ordered.this.is_string:
                     raise self.source.unsupported(
-                        ordered, "ORDER BY position over SELECT * of unknown schema (pass schema=)"
+                        ordered, f"ORDER BY position over SELECT * ({unknown_because})"
                     )
                 keys.append(_sort_key(lower_expr(ordered.this, scope), ordered))
             plan = Sort(plan, tuple(keys))
-        return Relation(self._limit(node, plan), None)
+        return Relation(self._limit(node, plan), None, unknown_because=unknown_because)
 
     def _modifiers_over_outputs(self, node: exp.Expr, relation: Relation) -> Relation:
         """ORDER BY / LIMIT attached to a UNION or parenthesised query: over its outputs."""
@@ -467,7 +469,7 @@ class QueryLowering:
             _expand_order_all(node, len(relation.columns))
         order = self._checked_order(node)
         if order is not None:
-            outputs = Resolver(Relation(plan, relation.columns), {}, self.source)
+            outputs = Resolver(replace(relation, qualifiers=frozenset()), {}, self.source)
             scope = Scope(self.source, outputs.column, _no_intercept)
             keys = []
             for ordered in order.expressions:
@@ -479,7 +481,7 @@ class QueryLowering:
                 else:
                     keys.append(_sort_key(lower_expr(ordered.this, scope), ordered))
             plan = Sort(plan, tuple(keys))
-        return Relation(self._limit(node, plan), relation.columns, relation.qualifiers)
+        return replace(relation, plan=self._limit(node, plan))
 
 
 def _expand_order_all(node: exp.Expr, count: int) -> None:

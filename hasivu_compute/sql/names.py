@@ -34,11 +34,14 @@ class Relation:
         plan: the plan producing its rows.
         columns: output column names, or None when unknown (a table without schema).
         qualifiers: lower-cased names usable in ``qualifier.column``.
+        unknown_because: when ``columns`` is None, what the user can do about it
+            (for messages of what is refused then).
     """
 
     plan: PlanNode
     columns: tuple[str, ...] | None
     qualifiers: frozenset[str] = frozenset()
+    unknown_because: str = "table schema unknown: pass schema= to to_plan"
 
 
 def find_name(name: str, names: tuple[str, ...]) -> str | None:
@@ -121,7 +124,7 @@ class Resolver:
         raise self.source.unsupported(
             node,
             f"name {node.name!r} is a SELECT alias and may also be an input column "
-            "(table schema unknown: pass schema= to to_plan, or rename the alias)",
+            f"({self.relation.unknown_because}; or rename the alias)",
         )
 
     def substitute_aliases(

@@ -128,3 +128,11 @@ def test_keywords_inside_strings_and_quoted_names_are_not_keywords() -> None:
     with pytest.raises(UnsupportedSQLError) as info:
         to_plan(sql, schema=SCHEMA)
     assert info.value.col == sql.index("AT (") + 1, "the keyword, not the quoted alias"
+
+
+def test_what_needs_the_columns_of_an_old_version_says_why() -> None:
+    with pytest.raises(UnsupportedSQLError, match="version 2 are known only when") as info:
+        to_plan("SELECT *, a FROM t AT (VERSION => 2)", schema=SCHEMA)
+    assert "pass schema=" not in str(info.value), "the caller cannot fix it with schema="
+    with pytest.raises(UnsupportedSQLError, match="version 2"):
+        to_plan("SELECT * FROM t AT (VERSION => 2) ORDER BY 1", schema=SCHEMA)
