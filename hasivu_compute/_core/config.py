@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     shard_cache_bytes: int = Field(default=1 << 30, ge=0)
     ray_auth_mode: str = "disabled"
     malloc_tuning: bool = True  # keep decode buffers in the C heap (see _core.allocator)
+    # Compaction (table.compaction): the coordinator merges small files on its own once a
+    # table has this many below half the target size; 0 switches it off.
+    compact_min_files: int = Field(default=32, ge=0)
+    compact_target_rows: int = Field(default=1 << 20, ge=1024)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -15,8 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from hasivu_compute._core.config import Settings
+from hasivu_compute._core.config import Settings, load_settings
 from hasivu_compute._core.errors import CommitConflictError
+from hasivu_compute.runtime.compactor import AutoCompactor
 from hasivu_compute.runtime.values import CommitAck
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import WriteOptions
@@ -59,12 +60,20 @@ class Coordinator:
     Args:
         data_uri: where the tables live.
         storage_options: extra FileIO options (S3 endpoint, credentials provider...).
+        settings: engine settings (compaction thresholds); default: the environment's.
     """
 
-    def __init__(self, data_uri: str, storage_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        data_uri: str,
+        storage_options: dict[str, Any] | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self.data_uri = data_uri
-        self._catalog = open_catalog(data_uri, storage_options)
+        self.settings = settings or load_settings()
+        self._catalog = open_catalog(data_uri, storage_options, write_options(self.settings))
         self.started_at = time.time()
+        self.compactions = AutoCompactor(self._catalog, self.settings)
 
     def pid(self) -> int:
         """The OS process id (fault-injection tests kill it)."""
@@ -91,7 +100,9 @@ class Coordinator:
         return name
 
     def drop_table(self, name: str) -> None:
-        """Drop a table (TableNotFoundError if absent)."""
+        """Drop a table (TableNotFoundError if absent); its background work stops first."""
+        self._catalog.load_table(name)
+        self.compactions.stop(name)
         self._catalog.drop_table(name)
 
     def list_tables(self) -> list[str]:
@@ -133,6 +144,8 @@ class Coordinator:
                 last = exc
                 time.sleep(0.01 * (attempt + 1))
                 continue
+            if not result.duplicate:
+                self.compactions.after_commit(name)
             return CommitAck(
                 table=name,
                 version=int(result.version),
@@ -141,3 +154,40 @@ class Coordinator:
             )
         assert last is not None
         raise last
+
+    def commit_rewrite(
+        self, name: str, remove: Sequence[Any], add: Sequence[Any], operation: str = "rewrite"
+    ) -> int:
+        """Replace live files by new ones as one version (compaction); returns the version.
+
+        Raises:
+            CommitConflictError: a file to remove is no longer live (the caller
+                discards ``add``).
+        """
+        table = self._catalog.load_table(name)
+        return int(table.commit_rewrite(list(remove), list(add), operation=operation).version)
+
+    # --- table upkeep ----------------------------------------------------------
+
+    def alter_table(self, name: str, changes: Sequence[tuple[object, ...]]) -> int:
+        """Apply schema changes as one version; returns it."""
+        return int(self._catalog.load_table(name).alter(list(changes)).version)
+
+    def expire_snapshots(
+        self, name: str, keep_last: int = 1, older_than_ms: int | None = None
+    ) -> list[int]:
+        """Expire old versions of ``name``; returns them."""
+        table = self._catalog.load_table(name)
+        return table.expire_snapshots(keep_last=keep_last, older_than_ms=older_than_ms)
+
+    def vacuum(self, name: str, grace_period_s: float) -> Any:
+        """Delete files of ``name`` no retained version needs (orphans after the grace period)."""
+        return self._catalog.load_table(name).vacuum(grace_period_s=grace_period_s)
+
+    def compaction_status(self, name: str) -> dict[str, Any]:
+        """Whether a background compaction of ``name`` runs, and what the last one did."""
+        return self.compactions.status(name)
+
+    def wait_for_compaction(self, name: str, timeout_s: float = 600.0) -> bool:
+        """Wait until no background compaction of ``name`` runs; False on timeout."""
+        return self.compactions.wait(name, timeout_s)

@@ -19,6 +19,8 @@ import pyarrow as pa
 from hasivu_compute._core.errors import HasivuError, InvalidDataError, SchemaMismatchError
 from hasivu_compute.runtime.values import WrittenBatch
 from hasivu_compute.storage.segment import WriteOptions
+from hasivu_compute.table.compaction import CompactionTask, rewrite
+from hasivu_compute.table.metadata import DataFile
 
 DEFAULT_BATCH_ROWS = 1_000_000
 
@@ -59,6 +61,13 @@ class IngestWorker:
         files = table.write_data_files(data)
         self.batches_written += 1
         return WrittenBatch(index=index, files=tuple(files), rows=data.num_rows)
+
+    def rewrite(
+        self, name: str, version: int, task: CompactionTask, target_rows: int
+    ) -> list[DataFile]:
+        """Write one compaction merge's files again as large files (not committed)."""
+        table = self._catalog.load_table(name)
+        return rewrite(table, table.snapshot(version), task, target_rows)
 
 
 def to_arrow_table(data: object) -> pa.Table:

@@ -49,6 +49,7 @@ from hasivu_compute.table.table import check_call_key
 from hasivu_compute.table.validate import validate_batch
 
 COORDINATOR_WAIT_S = 120.0
+COORDINATOR_THREADS = 32
 
 
 def resolve_data_uri(data_dir: str | os.PathLike[str] | None, settings: Settings) -> str:
@@ -137,9 +138,16 @@ class Runtime:
             return ray.get_actor(name, namespace=NAMESPACE)
         except ValueError:
             pass
+        # Threaded: commits are optimistic and thread-safe, and a call that waits (for a
+        # background compaction, a log flush) must not hold up every other table's commits.
         handle = CoordinatorActor.options(  # type: ignore[attr-defined]
-            **self._actor_options(name=name, namespace=NAMESPACE, get_if_exists=True)
-        ).remote(Coordinator, self.data_uri, self.storage_options)
+            **self._actor_options(
+                name=name,
+                namespace=NAMESPACE,
+                get_if_exists=True,
+                max_concurrency=COORDINATOR_THREADS,
+            )
+        ).remote(Coordinator, self.data_uri, self.storage_options, self.settings)
         self._created.append(handle)
         return handle
 
@@ -307,6 +315,32 @@ class Runtime:
             whole = to_arrow_table(data)
             return _sliced([whole], batch_rows, labelled=False), whole.num_rows
         return _sliced(iter_user_batches(data), batch_rows, labelled=True), None
+
+    # --- upkeep ------------------------------------------------------------------
+
+    def compact(self, name: str, *, target_rows: int | None = None, mode: str = "full") -> Any:
+        """Merge small files of ``name`` on the ingest actors (see ``runtime.upkeep``)."""
+        from hasivu_compute.runtime.upkeep import actor_rewriter, policy_for
+        from hasivu_compute.table.compaction import compact_table
+
+        table = self._catalog.load_table(name)
+        policy = policy_for(self.settings, target_rows)
+        rewriter = actor_rewriter(self.ingest_actors(), name, policy.target_rows)
+
+        def commit_one(task: Any, added: list[Any]) -> int:
+            return int(self.call_coordinator("commit_rewrite", name, task.files, added, "compact"))
+
+        return compact_table(table, policy, mode, rewriter=rewriter, committer=commit_one)
+
+    def history(self, name: str) -> pa.Table:
+        """Every version of ``name``: when, operation, producer, rows, files."""
+        from hasivu_compute.runtime.upkeep import history_table
+
+        return history_table(self._catalog.load_table(name))
+
+    def verify(self, name: str, deep: bool = True) -> Any:
+        """Check every manifest and data file of ``name`` (read-only)."""
+        return self._catalog.load_table(name).verify(deep=deep)
 
     # --- queries -----------------------------------------------------------------
 

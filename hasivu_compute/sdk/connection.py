@@ -8,12 +8,14 @@ executed by the runtime.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
+from hasivu_compute._core.errors import ConfigError
 from hasivu_compute.plan.nodes import PlanNode
 from hasivu_compute.runtime.session import Runtime
 from hasivu_compute.runtime.values import IngestResult
@@ -135,6 +137,76 @@ class Connection:
             kwargs["batch_rows"] = batch_rows
         return self._runtime.ingest(name, data, producer_id, sequence, **kwargs)
 
+    # --- table upkeep ------------------------------------------------------------
+
+    def alter_table(
+        self,
+        name: str,
+        *,
+        add_columns: Mapping[str, pa.DataType | str] | None = None,
+        rename_columns: Mapping[str, str] | None = None,
+        drop_columns: Sequence[str] | None = None,
+        widen_columns: Mapping[str, pa.DataType | str] | None = None,
+    ) -> int:
+        """Change a table's schema as one new version (all changes or none); returns it.
+
+        Nothing is rewritten: columns are stored by id, so a rename is a name
+        change, an added column reads as NULL in older rows, a widened one (int
+        to a wider int, float32 to float64) is cast on read, and a dropped one
+        stays readable by time travel. Changes apply in the order drop, rename,
+        widen, add.
+
+        Raises:
+            SchemaMismatchError: an unknown or taken name, a partition column
+                dropped, or a type change that is not a widening.
+        """
+        changes: list[tuple[object, ...]] = [("drop", c) for c in drop_columns or ()]
+        changes += [("rename", old, new) for old, new in (rename_columns or {}).items()]
+        changes += [("widen", c, t) for c, t in (widen_columns or {}).items()]
+        changes += [("add", c, t) for c, t in (add_columns or {}).items()]
+        return int(self._runtime.call_coordinator("alter_table", name, changes, retry=False))
+
+    def history(self, name: str) -> pa.Table:
+        """One row per version of ``name``: version, committed_at, operation, producer,
+        sequence, added_rows, added_files, removed_files, expired."""
+        return self._runtime.history(name)
+
+    def compact(self, name: str, *, target_rows: int | None = None, mode: str = "full") -> Any:
+        """Merge each partition's small files into files of up to ``target_rows`` rows.
+
+        Readers are never blocked (they keep the version they read) and writers
+        keep committing; a compaction that dies leaves the table as it was. The
+        coordinator also compacts on its own (size-tiered, ``mode="tiered"``) once
+        a table has ``HASIVU_COMPACT_MIN_FILES`` small files (0 switches that off).
+
+        Returns:
+            A CompactionResult: files before/after, rows rewritten, merges, version.
+        """
+        return self._runtime.compact(name, target_rows=target_rows, mode=mode)
+
+    def expire_snapshots(
+        self,
+        name: str,
+        *,
+        keep_last: int = 1,
+        older_than: dt.datetime | dt.timedelta | None = None,
+    ) -> list[int]:
+        """Expire old versions (time travel to them ends; ``vacuum`` then frees their
+        files). Keeps the ``keep_last`` newest; with ``older_than``, only versions
+        committed before that time (or that long ago) expire. Returns the versions."""
+        cutoff = _cutoff_ms(older_than)
+        return list(self._runtime.call_coordinator("expire_snapshots", name, keep_last, cutoff))
+
+    def vacuum(self, name: str, *, grace_period_s: float = 3600.0) -> Any:
+        """Delete files no retained version needs: those of expired versions at once,
+        unreferenced ones (of crashed writers) once older than ``grace_period_s``."""
+        return self._runtime.call_coordinator("vacuum", name, grace_period_s)
+
+    def verify(self, name: str, *, deep: bool = True) -> Any:
+        """Check every version, manifest and data file of ``name`` (``deep``: every byte);
+        the report's ``ok`` and ``problems`` say what was found."""
+        return self._runtime.verify(name, deep=deep)
+
     # --- queries -----------------------------------------------------------------
 
     def sql(self, text: str) -> pa.Table:
@@ -165,6 +237,18 @@ class Connection:
     def output_schema(self, plan: PlanNode) -> pa.Schema:
         """The Arrow schema ``plan`` produces."""
         return self._runtime.query_runner().output_schema(plan)
+
+
+def _cutoff_ms(older_than: dt.datetime | dt.timedelta | None) -> int | None:
+    if older_than is None:
+        return None
+    if isinstance(older_than, dt.timedelta):
+        older_than = dt.datetime.now(dt.UTC) - older_than
+    if not isinstance(older_than, dt.datetime):
+        raise ConfigError(f"older_than must be a datetime or timedelta, got {older_than!r}")
+    if older_than.tzinfo is None:
+        older_than = older_than.replace(tzinfo=dt.UTC)
+    return int(older_than.timestamp() * 1000)
 
 
 def connect(

@@ -199,11 +199,21 @@ class FileIO:
                 raise StorageError(f"cannot delete {path!r}: {exc}") from exc
 
     def delete_tree(self, prefix: str) -> None:
-        """Delete a folder and everything below it (missing is fine)."""
+        """Delete a folder and everything below it (missing is fine).
+
+        A file that vanishes while the tree is walked (a writer's temporary file
+        renamed into place) makes the walk fail; it is simply walked again.
+        """
         full = self._full(prefix)
-        if self._fs.get_file_info(full).type == pafs.FileType.NotFound:
-            return
-        self._fs.delete_dir(full)
+        for attempt in range(5):
+            if self._fs.get_file_info(full).type == pafs.FileType.NotFound:
+                return
+            try:
+                self._fs.delete_dir(full)
+                return
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
 
     # --- local internals --------------------------------------------------------
 

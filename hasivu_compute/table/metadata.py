@@ -145,6 +145,8 @@ class Snapshot:
         manifests: the manifest files ``data_files`` are stored in (a commit's draft
             still carries its parent's until it is published).
         producer_refs: the producer bucket files ``producers`` are stored in (idem).
+        log_lsn: the write-ahead log position whose rows (and everything before) are in
+            ``data_files`` (0: none; see ``table.wal``).
     """
 
     version: int
@@ -158,6 +160,7 @@ class Snapshot:
     last_column_id: int = 0
     manifests: tuple[ManifestRef, ...] = ()
     producer_refs: tuple[ProducerRef, ...] = ()
+    log_lsn: int = 0
 
     @property
     def num_rows(self) -> int:
@@ -195,6 +198,7 @@ class Snapshot:
             "summary": dict(sorted(self.summary.items())),
             "manifests": [m.to_json() for m in self.manifests],
             "producer_buckets": [p.to_json() for p in self.producer_refs],
+            "log_lsn": self.log_lsn,
         }
 
     @classmethod
@@ -215,6 +219,7 @@ class Snapshot:
                 last_column_id=int(obj["last_column_id"]),
                 manifests=tuple(ManifestRef.from_json(m) for m in obj["manifests"]),
                 producer_refs=tuple(ProducerRef.from_json(p) for p in obj["producer_buckets"]),
+                log_lsn=int(obj.get("log_lsn", 0)),
             )
         return cls(
             version=int(obj["version"]),

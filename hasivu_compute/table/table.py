@@ -17,6 +17,7 @@ from hasivu_compute._core.errors import (
     CommitConflictError,
     IngestKeyConflictError,
     InvalidDataError,
+    SchemaMismatchError,
     StorageError,
 )
 from hasivu_compute.schema.schema import TableSchema
@@ -24,6 +25,7 @@ from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import SegmentReader, WriteOptions
 from hasivu_compute.table import maintenance
 from hasivu_compute.table.commit import DEFAULT_MAX_ATTEMPTS, commit
+from hasivu_compute.table.compaction import CompactionPolicy, CompactionResult, compact_table
 from hasivu_compute.table.digest import digest_of
 from hasivu_compute.table.manifest import ManifestStore
 from hasivu_compute.table.metadata import CommitResult, DataFile, Snapshot
@@ -35,6 +37,7 @@ from hasivu_compute.table.updates import (
     AssertCallNew,
     AssertFilesLive,
     AssertFilesNew,
+    AssertLogLsn,
     AssertSchemaId,
     DropColumn,
     DuplicateAppendError,
@@ -43,9 +46,11 @@ from hasivu_compute.table.updates import (
     RemoveDataFiles,
     RenameColumn,
     Requirement,
+    SetLogLsn,
     SetSummary,
     Update,
     WidenColumn,
+    apply_all,
 )
 from hasivu_compute.table.validate import BatchLike, validate_batch
 from hasivu_compute.table.writing import DEFAULT_SEGMENT_ROWS, write_data_files
@@ -186,6 +191,36 @@ class Table:
             return CommitResult(self.snapshot().version, rows, files=files)
         return CommitResult(snap.version, rows, files=files)
 
+    def commit_flush(
+        self, files: Sequence[DataFile], keys: Sequence[CallKey], from_lsn: int, to_lsn: int
+    ) -> CommitResult:
+        """Commit the write-ahead log's rows ``(from_lsn, to_lsn]`` (written as ``files``) with
+        their calls' keys, as one version that records the new log position.
+
+        Raises:
+            CommitConflictError: the log was flushed concurrently (the position is no
+                longer ``from_lsn``) or the schema changed; nothing was applied.
+        """
+        files = tuple(files)
+        rows = sum(f.num_rows for f in files)
+        base = self.snapshot()
+        updates: list[Update] = [AddDataFiles(files), *(RecordCall(k) for k in keys)]
+        updates.append(SetLogLsn(to_lsn))
+        summary = (
+            ("operation", "flush"),
+            ("added-files", str(len(files))),
+            ("added-rows", str(rows)),
+            ("calls", str(len(keys))),
+            ("log-lsn", str(to_lsn)),
+        )
+        updates.append(SetSummary(summary))
+        requirements: list[Requirement] = [AssertLogLsn(from_lsn)]
+        if files:
+            requirements.append(AssertFilesNew(frozenset(f.path for f in files)))
+        requirements += [AssertSchemaId(i) for i in sorted({f.schema_id for f in files})]
+        snap = self._commit(updates, requirements, base)
+        return CommitResult(snap.version, rows, files=files)
+
     def call_status(self, key: CallKey) -> CommitResult | None:
         """A duplicate result if ``key`` is committed with the same rows, None if it is new.
 
@@ -238,7 +273,11 @@ class Table:
         """
         base = self.snapshot()
         paths = frozenset(f.path for f in remove)
-        requirements: list[Requirement] = [AssertFilesLive(paths)]
+        # New files first: a retried rewrite whose first attempt was published (its reply
+        # lost) finds its files live and succeeds, instead of failing on the removed ones
+        # and having the caller delete files that are in fact committed.
+        requirements: list[Requirement] = [AssertFilesNew(frozenset(f.path for f in add))]
+        requirements.append(AssertFilesLive(paths))
         requirements += [AssertSchemaId(i) for i in {f.schema_id for f in add}]
         summary = (
             ("operation", operation),
@@ -250,7 +289,12 @@ class Table:
             AddDataFiles(tuple(add)),
             SetSummary(summary),
         ]
-        return self._commit(updates, requirements, base)
+        try:
+            return self._commit(updates, requirements, base)
+        except DuplicateAppendError as dup:
+            if not dup.complete or not add:
+                raise
+            return self.snapshot()  # our own earlier attempt: applied once
 
     # --- reading ------------------------------------------------------------------
 
@@ -314,6 +358,30 @@ class Table:
         """Widen a column's type (int to wider int, float32 to float64); old files cast on read."""
         return self._schema_change(WidenColumn(self.schema.field(name).id, dtype))
 
+    def alter(self, changes: Sequence[SchemaChange]) -> Snapshot:
+        """Apply several schema changes as one version (all or none).
+
+        ``changes`` are ``("add", name, type)``, ``("rename", name, new_name)``,
+        ``("drop", name)`` and ``("widen", name, type)``, applied in order (a
+        later change sees the names an earlier one gave).
+
+        Raises:
+            SchemaMismatchError: a change does not apply (unknown or taken name,
+                a partition source dropped, a type that is not a widening).
+        """
+        base = self.snapshot()
+        draft = base
+        updates: list[Update] = []
+        for change in changes:
+            update = _schema_update(draft, change)
+            draft = apply_all([update], draft)  # names resolve against earlier changes
+            updates.append(update)
+        if not updates:
+            return base
+        ops = ",".join(str(c[0]) for c in changes)
+        summary = SetSummary((("operation", f"alter:{ops}"),))
+        return self._commit([*updates, summary], [AssertSchemaId(base.schema.schema_id)], base)
+
     def _schema_change(self, update: Update) -> Snapshot:
         base = self.snapshot()
         summary = SetSummary((("operation", f"schema:{type(update).__name__}"),))
@@ -335,6 +403,12 @@ class Table:
         """Delete files no retained snapshot references (orphans only after the grace period)."""
         return maintenance.vacuum(self._store, grace_period_s=grace_period_s, now_s=now_s)
 
+    def compact(
+        self, policy: CompactionPolicy | None = None, mode: str = "full"
+    ) -> CompactionResult:
+        """Merge small files (see :mod:`hasivu_compute.table.compaction`)."""
+        return compact_table(self, policy, mode)
+
     def verify(self, *, deep: bool = True) -> maintenance.VerifyReport:
         """Check every manifest and data file of the table; see the report's ``problems``."""
         return maintenance.verify_table(self._store, deep=deep)
@@ -354,6 +428,51 @@ class Table:
         for f in files:
             with contextlib.suppress(Exception):
                 self.io.delete(f.path)
+
+
+SchemaChange = tuple[object, ...]
+
+
+def _schema_update(snapshot: Snapshot, change: SchemaChange) -> Update:
+    """The update record of one ``alter`` change, against ``snapshot``'s names."""
+    kind, *args = change
+    if kind == "add" and len(args) == 2:
+        return AddColumn(str(args[0]), _arrow_type(args[1], str(args[0])))
+    if kind == "rename" and len(args) == 2:
+        return RenameColumn(_field_id(snapshot, str(args[0])), str(args[1]))
+    if kind == "drop" and len(args) == 1:
+        return DropColumn(_field_id(snapshot, str(args[0])))
+    if kind == "widen" and len(args) == 2:
+        return WidenColumn(_field_id(snapshot, str(args[0])), _arrow_type(args[1], str(args[0])))
+    raise SchemaMismatchError(
+        f"unknown schema change {change!r}: use ('add', name, type), ('rename', name, new), "
+        "('drop', name) or ('widen', name, type)"
+    )
+
+
+def _field_id(snapshot: Snapshot, name: str) -> int:
+    if not snapshot.schema.has(name):
+        raise SchemaMismatchError(
+            f"no column {name!r} to change; the table has {list(snapshot.schema.names)}",
+            column=name,
+        )
+    return snapshot.schema.field(name).id
+
+
+def _arrow_type(value: object, column: str) -> pa.DataType:
+    if isinstance(value, pa.DataType):
+        return value
+    if isinstance(value, str):
+        try:
+            return pa.type_for_alias(value)
+        except (ValueError, KeyError) as exc:
+            raise SchemaMismatchError(
+                f"column {column!r}: unknown type {value!r} (e.g. 'int64', 'string')",
+                column=column,
+            ) from exc
+    raise SchemaMismatchError(
+        f"column {column!r}: expected a pyarrow type or a type name, got {value!r}", column=column
+    )
 
 
 def check_call_key(producer_id: str | None, sequence: int | None) -> None:

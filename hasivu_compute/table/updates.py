@@ -46,6 +46,13 @@ class RecordCall:
 
 
 @dataclass(frozen=True, slots=True)
+class SetLogLsn:
+    """Record that the write-ahead log's rows up to ``lsn`` are in the table's files."""
+
+    lsn: int
+
+
+@dataclass(frozen=True, slots=True)
 class AddColumn:
     """Add a nullable column; old files read it as nulls."""
 
@@ -88,6 +95,7 @@ Update = (
     AddDataFiles
     | RemoveDataFiles
     | RecordCall
+    | SetLogLsn
     | AddColumn
     | RenameColumn
     | DropColumn
@@ -157,13 +165,22 @@ class AssertFilesLive:
 
 
 @dataclass(frozen=True, slots=True)
+class AssertLogLsn:
+    """The log position must still be ``lsn``: a flush never applies log rows twice."""
+
+    lsn: int
+
+
+@dataclass(frozen=True, slots=True)
 class AssertVersion:
     """No commit at all may have happened since ``version`` (strictest requirement)."""
 
     version: int
 
 
-Requirement = AssertSchemaId | AssertCallNew | AssertFilesNew | AssertFilesLive | AssertVersion
+Requirement = (
+    AssertSchemaId | AssertCallNew | AssertFilesNew | AssertFilesLive | AssertLogLsn | AssertVersion
+)
 
 
 def check(requirement: Requirement, base: Snapshot) -> None:
@@ -196,6 +213,12 @@ def check(requirement: Requirement, base: Snapshot) -> None:
                 f"{len(gone)} file(s) were removed concurrently (e.g. {gone[0]}) in version "
                 f"{base.version}"
             )
+    elif isinstance(requirement, AssertLogLsn):
+        if base.log_lsn != requirement.lsn:
+            raise CommitConflictError(
+                f"the log was flushed concurrently (position {base.log_lsn}, expected "
+                f"{requirement.lsn}) in version {base.version}"
+            )
     elif base.version != requirement.version:
         raise CommitConflictError(
             f"table moved from version {requirement.version} to {base.version} concurrently"
@@ -219,6 +242,8 @@ def apply(update: Update, snapshot: Snapshot) -> Snapshot:
         call = CommittedCall(key.sequence, key.digest, key.rows, snapshot.version)
         producers[key.producer_id] = record.with_call(call)
         return dataclasses.replace(snapshot, producers=producers)
+    if isinstance(update, SetLogLsn):
+        return dataclasses.replace(snapshot, log_lsn=max(snapshot.log_lsn, update.lsn))
     if isinstance(update, SetSummary):
         summary = dict(snapshot.summary)
         summary.update(update.items)

@@ -3,6 +3,7 @@
 Usage: python _table_worker.py ROOT MODE ARG
   ROOT zygote -    import everything once, then for each "run SEQ" line on stdin fork a
                    child that appends one batch as producer "crash" with sequence SEQ
+                   ("compact SEQ": a child that compacts the table in full)
                    (prints "started PID", "done PID" from the child; reaps it on the
                    next stdin line and prints "exit PID STATUS")
   ROOT race NAME   wait for "go" on stdin, then append 10 batches as producer NAME
@@ -49,7 +50,8 @@ def main(argv: list[str]) -> None:
         for line in sys.stdin:
             pid = os.fork()
             if pid == 0:
-                _crash_child(root, int(line.split()[1]))
+                kind, seq = line.split()
+                _crash_child(root, int(seq), compact=kind == "compact")
             # Reap only when told: until then the pid stays ours (a zombie at worst), so the
             # test's kill can never hit a recycled pid.
             sys.stdin.readline()
@@ -66,12 +68,18 @@ def main(argv: list[str]) -> None:
             print(f"conflict {seq} {exc}", flush=True)
 
 
-def _crash_child(root: str, seq: int) -> None:
+def _crash_child(root: str, seq: int, compact: bool = False) -> None:
     try:
         from hasivu_compute.storage.fileio import FileIO
         from hasivu_compute.table.catalog import Catalog
+        from hasivu_compute.table.compaction import CompactionPolicy
 
         table = Catalog(FileIO.from_uri(root)).load_table("t")
+        if compact:
+            print(f"started {os.getpid()}", flush=True)
+            done = table.compact(CompactionPolicy(target_rows=1500))
+            print(f"done {os.getpid()} {done.version}", flush=True)
+            return
         data = _batch(2000, seq)
         print(f"started {os.getpid()}", flush=True)
         result = table.append(data, producer_id="crash", sequence=seq)

@@ -158,3 +158,49 @@ def test_two_processes_committing_at_once(tmp_path: Path) -> None:
     catalog_table = catalog.load_table("t")
     assert catalog_table.verify().ok
     assert catalog_table.read().num_rows == latest.num_rows
+
+
+@pytest.mark.slow
+def test_sigkill_during_compaction_never_changes_the_rows(tmp_path: Path) -> None:
+    from .helpers import make_orders
+
+    catalog = Catalog(FileIO.from_uri(str(tmp_path)))
+    table = catalog.create_table("t", ORDERS, partition_by=[("school_id", "bucket[2]")])
+    rng = random.Random(7)
+    zygote = _spawn(tmp_path, "zygote", "-")
+    rows = 0
+    try:
+        _ready(zygote)
+        outcomes = {"killed": 0, "finished": 0}
+        for run in range(12):
+            for i in range(6):  # small files for the compaction to merge
+                table.append(make_orders(150, start=rows, seed=run * 10 + i))
+                rows += 150
+            _run_child(zygote, run)  # a child's append, so the zygote's imports are warm
+            _read_until(zygote, "done")
+            _reap(zygote)
+            rows += 2000
+            expected = sorted(table.read(columns=["order_id"]).column("order_id").to_pylist())
+            assert zygote.stdin is not None
+            zygote.stdin.write(f"compact {run}\n")
+            zygote.stdin.flush()
+            pid = int(_read_until(zygote, "started")[1])
+            time.sleep(rng.uniform(0, 0.3))
+            os.kill(pid, signal.SIGKILL)
+            status = _reap(zygote)[2]
+            outcomes["killed" if status != "0" else "finished"] += 1
+            after = catalog.load_table("t")
+            got = sorted(after.read(columns=["order_id"]).column("order_id").to_pylist())
+            assert got == expected, f"run {run}: compaction must never change the rows"
+            assert after.verify().ok, f"run {run}"
+    finally:
+        zygote.kill()
+        zygote.communicate(timeout=60)
+    table = catalog.load_table("t")
+    table.expire_snapshots(keep_last=1)
+    table.vacuum(grace_period_s=0)
+    assert set(table.io.list("data")) == {f.path for f in table.snapshot().data_files}, (
+        "killed compactions leave only orphans, and vacuum removes them"
+    )
+    print(f"compaction kill outcomes: {outcomes}")
+    assert outcomes["killed"] > 0, "some kills must land mid-compaction"
