@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     # table has this many below half the target size; 0 switches it off.
     compact_min_files: int = Field(default=32, ge=0)
     compact_target_rows: int = Field(default=1 << 20, ge=1024)
+    # Small writes (runtime.tablelog): calls of at most this many rows are acknowledged
+    # from the table's write-ahead log and flushed into segments by rows or age.
+    log_max_call_rows: int = Field(default=100_000, ge=0)  # 0: every call writes segments
+    log_flush_rows: int = Field(default=1 << 20, ge=1)
+    log_flush_age_s: float = Field(default=10.0, gt=0)
+    log_max_buffer_rows: int = Field(default=4 << 20, ge=1)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -13,7 +13,24 @@ from collections.abc import Iterable, Sequence
 
 
 class HasivuError(Exception):
-    """Base class of every error raised by hasivu_compute."""
+    """Base class of every error raised by hasivu_compute.
+
+    Errors pickle as they are (message and attributes, without running
+    ``__init__`` again), so one raised in an actor reaches the caller as the
+    same typed error with the same message.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(
+    cls: type[HasivuError], args: tuple[object, ...], state: dict[str, object]
+) -> HasivuError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
 
 
 # --- configuration and user input -------------------------------------------------
@@ -168,8 +185,15 @@ class IngestKeyConflictError(HasivuError, ValueError):
     """
 
     def __init__(
-        self, message: str, *, producer_id: str, sequence: int, version: int | None
+        self,
+        message: str,
+        *,
+        producer_id: str = "",
+        sequence: int = -1,
+        version: int | None = None,
     ) -> None:
+        # Defaults let the error be unpickled from its message (Ray sends errors raised
+        # in actors that way); the attributes travel in its __dict__.
         super().__init__(message)
         self.producer_id = producer_id
         self.sequence = sequence

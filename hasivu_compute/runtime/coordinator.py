@@ -18,6 +18,8 @@ import pyarrow as pa
 from hasivu_compute._core.config import Settings, load_settings
 from hasivu_compute._core.errors import CommitConflictError
 from hasivu_compute.runtime.compactor import AutoCompactor
+from hasivu_compute.runtime.logs import TableLogs
+from hasivu_compute.runtime.tablelog import BufferView, LogAck
 from hasivu_compute.runtime.values import CommitAck
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import WriteOptions
@@ -25,6 +27,15 @@ from hasivu_compute.table.catalog import Catalog
 from hasivu_compute.table.producers import CallKey, CommittedCall, ProducerRecord
 
 COMMIT_ATTEMPTS = 5
+EMPTY_VIEW = BufferView((), {}, 0)
+
+
+def _object_store_put() -> Any:
+    """``ray.put`` inside a Ray worker (buffer blocks go to the object store, where shards
+    read them without a copy); None elsewhere (blocks are passed as they are)."""
+    import ray
+
+    return ray.put if ray.is_initialized() else None
 
 
 def open_catalog(
@@ -74,6 +85,9 @@ class Coordinator:
         self._catalog = open_catalog(data_uri, storage_options, write_options(self.settings))
         self.started_at = time.time()
         self.compactions = AutoCompactor(self._catalog, self.settings)
+        self.logs = TableLogs(
+            self._catalog, self.settings, _object_store_put(), self.compactions.after_commit
+        )
 
     def pid(self) -> int:
         """The OS process id (fault-injection tests kill it)."""
@@ -102,6 +116,7 @@ class Coordinator:
     def drop_table(self, name: str) -> None:
         """Drop a table (TableNotFoundError if absent); its background work stops first."""
         self._catalog.load_table(name)
+        self.logs.forget(name)
         self.compactions.stop(name)
         self._catalog.drop_table(name)
 
@@ -136,24 +151,54 @@ class Coordinator:
             IngestKeyConflictError: ``key`` holds other rows; nothing was applied.
         """
         last: CommitConflictError | None = None
+        log = self.logs.get(name)  # the table's key authority, buffered calls included
         for attempt in range(COMMIT_ATTEMPTS):
-            table = self._catalog.load_table(name)
             try:
-                result = table.commit_append(list(files), key)
+                version, rows, duplicate = log.commit_files(list(files), key)
             except CommitConflictError as exc:
                 last = exc
                 time.sleep(0.01 * (attempt + 1))
                 continue
-            if not result.duplicate:
+            if not duplicate:
                 self.compactions.after_commit(name)
-            return CommitAck(
-                table=name,
-                version=int(result.version),
-                rows=int(result.rows),
-                duplicate=bool(result.duplicate),
-            )
+            return CommitAck(table=name, version=version, rows=rows, duplicate=duplicate)
         assert last is not None
         raise last
+
+    # --- small writes (the table's write-ahead log) ----------------------------
+
+    def append_small(
+        self, name: str, key: CallKey | None, data: pa.Table, schema_id: int
+    ) -> LogAck:
+        """Acknowledge a small call once it is durable in the table's log.
+
+        Raises:
+            SchemaChangedError: validated against an older schema; validate again.
+            IngestKeyConflictError: ``key`` holds other rows; nothing was written.
+        """
+        return self.logs.get(name).append(key, data, schema_id)
+
+    def log_views(self, requests: Sequence[tuple[str, int, int]]) -> list[BufferView | None]:
+        """For each ``(table, log position, schema id)`` a query pinned, the buffered rows it
+        must read too (an empty view for a table without buffered rows; None: re-plan)."""
+        out: list[BufferView | None] = []
+        for name, after_lsn, schema_id in requests:
+            log = self.logs.existing(name)
+            out.append(EMPTY_VIEW if log is None else log.view(after_lsn, schema_id))
+        return out
+
+    def flush(self, name: str) -> int | None:
+        """Write every acknowledged row of ``name`` as segments now; the version that holds
+        them (None if nothing was buffered)."""
+        self._catalog.load_table(name)
+        return self.logs.flush(name)
+
+    def log_stats(self, name: str) -> dict[str, Any]:
+        """Buffered rows, log position and group-commit counters of ``name``."""
+        log = self.logs.existing(name)
+        stats = {} if log is None else log.stats()
+        error = self.logs.flush_errors.get(name)
+        return {**stats, "flush_error": error}
 
     def commit_rewrite(
         self, name: str, remove: Sequence[Any], add: Sequence[Any], operation: str = "rewrite"
@@ -170,8 +215,17 @@ class Coordinator:
     # --- table upkeep ----------------------------------------------------------
 
     def alter_table(self, name: str, changes: Sequence[tuple[object, ...]]) -> int:
-        """Apply schema changes as one version; returns it."""
-        return int(self._catalog.load_table(name).alter(list(changes)).version)
+        """Apply schema changes as one version; returns it. Buffered small writes are
+        flushed first (appends wait meanwhile), so the log never mixes schemas."""
+        table = self._catalog.load_table(name)
+        log = self.logs.existing(name)
+        if log is None:
+            return int(table.alter(list(changes)).version)
+        with log.hold():
+            log.flush()
+            version = int(table.alter(list(changes)).version)
+            log.schema_changed()
+        return version
 
     def expire_snapshots(
         self, name: str, keep_last: int = 1, older_than_ms: int | None = None

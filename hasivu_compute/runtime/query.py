@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,10 @@ from hasivu_compute.runtime.shard import FragmentStats
 from hasivu_compute.runtime.writers import ACTOR_FAILURES, unwrap_task_error
 
 RETRY_BACKOFF_S = 0.2
+STALE_ATTEMPTS = 3
+
+# (shard, fragment, its bytes, the buffer blocks its pieces read)
+_Work = tuple[int, Any, bytes, dict[Any, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +94,15 @@ class PreparedQuery:
         tasks: ``(shard, fragment, bytes sent)`` per shard and exchange.
         pruning: per scan, what pruning kept.
         schema: the bound plan's output schema (the merged result is cast to it).
+        heads: scans of tables' current versions, pinned (their buffered small writes
+            are added at run time, see ``runtime.buffered``).
     """
 
     plans: Any
     tasks: tuple[tuple[int, Any, bytes], ...]
     pruning: tuple[str, ...]
     schema: pa.Schema
+    heads: tuple[Any, ...] = ()
 
 
 @dataclass(slots=True)
@@ -105,35 +112,46 @@ class _Task:
     shard: int
     ref: Any
     attempts: int
+    blocks: dict[Any, Any] = dataclasses.field(default_factory=dict)
 
 
-def assign_fragments(fragments: Sequence[Any], ring: HashRing) -> dict[Hashable, list[Any]]:
+def assign_fragments(
+    fragments: Sequence[Any],
+    ring: HashRing,
+    extra: Mapping[int, Sequence[Any]] | None = None,
+) -> dict[Hashable, list[Any]]:
     """Regroup fragments into one per (shard, exchange), by the owner of each file's partition.
 
     Files of one partition always share a ring key (its leading value), so a
     fragment that must see whole partitions stays correct after regrouping. Keys
     are placed with bounded loads by rows (:meth:`HashRing.place`), so the shards
     get even work. Fragments without files (an empty table) go to no shard: see ``local``.
+
+    ``extra`` adds scan files per exchange (a table's buffered rows) that go with
+    their partition's files but weigh nothing in placement, so adding them never
+    moves a file (and its cached columns) to another shard.
     """
     groups: dict[tuple[int, Hashable], list[Any]] = {}
     templates: dict[int, Any] = {}
+    weights: dict[tuple[int, Hashable], int] = {}
     for fragment in fragments:
         templates.setdefault(fragment.exchange_id, fragment)
         for scan_file in fragment.files:
-            data_file = scan_file.file
-            key = routing_key(tuple(data_file.partition), data_file.path)
-            if fragment.whole_partitions and not data_file.partition:
-                key = ("p", ())  # one unpartitioned "partition": keep it whole
+            key = _key_of(fragment, scan_file)
             groups.setdefault((fragment.exchange_id, key), []).append(scan_file)
+            weights[(fragment.exchange_id, key)] = weights.get(
+                (fragment.exchange_id, key), 0
+            ) + int(getattr(scan_file.file, "num_rows", 1) or 1)
+    for exchange, scan_files in (extra or {}).items():
+        for scan_file in scan_files:
+            key = _key_of(templates[exchange], scan_file)
+            groups.setdefault((exchange, key), []).append(scan_file)
+            weights.setdefault((exchange, key), 0)
     out: dict[Hashable, list[Any]] = {}
     for exchange, template in templates.items():
-        weights = {
-            key: sum(int(getattr(sf.file, "num_rows", 1) or 1) for sf in files)
-            for (ex, key), files in groups.items()
-            if ex == exchange
-        }
+        mine = {key: w for (ex, key), w in weights.items() if ex == exchange}
         by_shard: dict[Hashable, list[Any]] = {}
-        for key, shard in ring.place(weights).items():
+        for key, shard in ring.place(mine).items():
             by_shard.setdefault(shard, []).extend(groups[(exchange, key)])
         for shard, files in by_shard.items():
             merged = dataclasses.replace(
@@ -141,6 +159,13 @@ def assign_fragments(fragments: Sequence[Any], ring: HashRing) -> dict[Hashable,
             )
             out.setdefault(shard, []).append(merged)
     return out
+
+
+def _key_of(fragment: Any, scan_file: Any) -> Hashable:
+    data_file = scan_file.file
+    if fragment.whole_partitions and not data_file.partition:
+        return ("p", ())  # one unpartitioned "partition": keep it whole
+    return routing_key(tuple(data_file.partition), data_file.path)
 
 
 def _common_partition(files: Sequence[Any]) -> tuple[object, ...] | None:
@@ -158,6 +183,7 @@ class QueryRunner:
         timeout_s: longest wait for one fragment attempt.
         plan_cache: reuse prepared queries while their tables are unchanged
             (:class:`~hasivu_compute.runtime.plans.PlanCache`); None prepares every time.
+        views: asks the coordinator for tables' buffered small writes (None: no buffers).
     """
 
     def __init__(
@@ -167,6 +193,7 @@ class QueryRunner:
         max_attempts: int = 3,
         timeout_s: float = 600.0,
         plan_cache: Any | None = None,
+        views: Any | None = None,
     ) -> None:
         self._catalog = catalog
         self._shards = list(shards)
@@ -174,6 +201,7 @@ class QueryRunner:
         self._max_attempts = max_attempts
         self._timeout = timeout_s
         self.plan_cache = plan_cache
+        self._views = views
 
     # --- planning ----------------------------------------------------------------
 
@@ -201,11 +229,11 @@ class QueryRunner:
 
         return output_schema(self.bind(plan))
 
-    def prepare(self, plan: Any) -> Any:
+    def prepare(self, plan: Any, source: Any | None = None) -> Any:
         """Every stage of ``plan``: bound, optimized, physical (fragments + merge)."""
         from hasivu_compute.runtime.fragments import prepare_plans
 
-        return prepare_plans(plan, self.source())
+        return prepare_plans(plan, source or self.source())
 
     def prepare_query(self, plan: Any) -> PreparedQuery:
         """Plans, per-shard fragments (serialized once) and pruning text of ``plan``;
@@ -216,9 +244,11 @@ class QueryRunner:
 
     def _prepare_query(self, plan: Any) -> PreparedQuery:
         from hasivu_compute.plan.binder import output_schema
+        from hasivu_compute.runtime.buffered import head_scans
         from hasivu_compute.runtime.fragments import encode_fragment, pruning_lines
 
-        plans = self.prepare(plan)
+        source = self.source()
+        plans = self.prepare(plan, source)
         tasks = tuple(
             (int(shard), fragment, encode_fragment(fragment))
             for shard, fragments in sorted(
@@ -226,8 +256,9 @@ class QueryRunner:
             )
             for fragment in fragments
         )
+        heads = head_scans(plan, plans.physical.fragments, source)
         return PreparedQuery(
-            plans, tasks, pruning_lines(plans.optimized), output_schema(plans.bound)
+            plans, tasks, pruning_lines(plans.optimized), output_schema(plans.bound), heads
         )
 
     # --- running -----------------------------------------------------------------
@@ -241,17 +272,20 @@ class QueryRunner:
         from hasivu_compute.runtime.fragments import merge_partials
 
         started = time.perf_counter()
-        prepared = self.prepare_query(plan)
+        prepared, tasks, buffered = self._prepare_run(plan)
         planned = time.perf_counter()
-        partials, stats, retries = self._scatter_gather(prepared.tasks)
+        partials, stats, retries = self._scatter_gather(tasks)
         gathered = time.perf_counter()
         table = merge_partials(prepared.plans, partials, prepared.schema)
         done = time.perf_counter()
+        pruning = prepared.pruning
+        if buffered.pieces:
+            pruning = (*pruning, f"buffered: {buffered.rows:,} rows in {buffered.pieces} pieces")
         return QueryResult(
             table,
             QueryStats(
                 fragments=tuple(stats),
-                pruning=prepared.pruning,
+                pruning=pruning,
                 plan_s=planned - started,
                 scatter_s=gathered - planned,
                 merge_s=done - gathered,
@@ -259,8 +293,37 @@ class QueryRunner:
             ),
         )
 
+    def _prepare_run(self, plan: Any) -> tuple[PreparedQuery, list[_Work], Any]:
+        """The prepared query, what each shard is sent (with the buffered small writes of
+        head scans), and those buffered rows; re-prepared when the buffer has moved past
+        the pinned versions."""
+        from hasivu_compute.runtime.buffered import NOTHING, blocks_for, buffered_rows
+        from hasivu_compute.runtime.fragments import encode_fragment
+
+        for _ in range(STALE_ATTEMPTS):
+            prepared = self.prepare_query(plan)
+            buffered: Any = NOTHING
+            if self._views is not None and prepared.heads:
+                fragments = prepared.plans.physical.fragments
+                buffered = buffered_rows(prepared.heads, fragments, self._views)
+                if buffered is None:
+                    continue  # pinned before a flush that dropped its rows: plan again
+            if not buffered.extra:
+                return prepared, [(s, f, p, {}) for s, f, p in prepared.tasks], buffered
+            groups = assign_fragments(prepared.plans.physical.fragments, self.ring, buffered.extra)
+            work = [
+                (int(shard), f, encode_fragment(f), blocks_for(f, buffered.blocks))
+                for shard, fragments in sorted(groups.items())
+                for f in fragments
+            ]
+            return prepared, work, buffered
+        raise QueryFailedError(
+            f"the tables' buffered writes kept moving past the query's versions "
+            f"({STALE_ATTEMPTS} attempts); run it again"
+        )
+
     def _scatter_gather(
-        self, prepared: Sequence[tuple[int, Any, bytes]]
+        self, prepared: Sequence[_Work]
     ) -> tuple[list[pa.Table], list[FragmentStats], int]:
         """Send one fragment per (shard, exchange); wait for every one of them.
 
@@ -268,8 +331,8 @@ class QueryRunner:
         no partials for them and produces the empty (or one-row global) answer.
         """
         tasks = [
-            _Task(fragment, payload, shard, self._send(payload, shard), 1)
-            for shard, fragment, payload in prepared
+            _Task(fragment, payload, shard, self._send(payload, shard, blocks), 1, blocks)
+            for shard, fragment, payload, blocks in prepared
         ]
         partials: list[pa.Table] = []
         stats: list[FragmentStats] = []
@@ -281,7 +344,9 @@ class QueryRunner:
             stats.append(fstats)
         return partials, stats, retries
 
-    def _send(self, payload: bytes, shard: int) -> Any:
+    def _send(self, payload: bytes, shard: int, blocks: dict[Any, Any] | None = None) -> Any:
+        if blocks:
+            return self._shards[shard].call.remote("run_encoded", payload, blocks)
         return self._shards[shard].call.remote("run_encoded", payload)
 
     def _wait(self, task: _Task) -> tuple[pa.Table, FragmentStats, int]:
@@ -302,7 +367,7 @@ class QueryRunner:
                 time.sleep(RETRY_BACKOFF_S * task.attempts)  # let Ray restart the actor
                 task.attempts += 1
                 task.shard = (task.shard + 1) % len(self._shards)
-                task.ref = self._send(task.payload, task.shard)
+                task.ref = self._send(task.payload, task.shard, task.blocks)
                 retries += 1
             except GetTimeoutError as exc:
                 raise QueryFailedError(

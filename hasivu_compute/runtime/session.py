@@ -287,6 +287,11 @@ class Runtime:
         check_call_key(producer_id, sequence)
         if batch_rows < 1:
             raise InvalidDataError(f"batch_rows must be >= 1, got {batch_rows}")
+        small = self._small_call(data)
+        if small is not None:
+            from hasivu_compute.runtime.small_writes import ingest_small
+
+            return ingest_small(self, name, small, producer_id, sequence)
         table = self._catalog.load_table(name)
         schema = table.snapshot().schema
         committed = None
@@ -308,6 +313,22 @@ class Runtime:
             return pipeline.run(batches)
         finally:
             bar.close()
+
+    def _small_call(self, data: object) -> pa.Table | None:
+        """``data`` as one table when it is a small call (acknowledged from the log)."""
+        limit = self.settings.log_max_call_rows
+        if limit <= 0 or not is_single_batch(data):
+            return None
+        whole = to_arrow_table(data)
+        return whole if 0 < whole.num_rows <= limit else None
+
+    def current_snapshot(self, name: str) -> Any:
+        """The current snapshot of ``name`` (two tiny reads while it is unchanged)."""
+        return self._view.snapshot(name)
+
+    def flush(self, name: str) -> int | None:
+        """Write the acknowledged small calls of ``name`` as segments; their version."""
+        return self.call_coordinator("flush", name)  # type: ignore[no-any-return]
 
     def _plan_batches(self, data: object, batch_rows: int) -> tuple[Any, int | None]:
         """Batches to send, and the total row count when known."""
@@ -350,7 +371,12 @@ class Runtime:
         if self._runner is None:
             from hasivu_compute.runtime.query import QueryRunner
 
-            self._runner = QueryRunner(self._catalog, self.shards, plan_cache=self._plan_cache)
+            self._runner = QueryRunner(
+                self._catalog,
+                self.shards,
+                plan_cache=self._plan_cache,
+                views=lambda requests: self.call_coordinator("log_views", requests),
+            )
         return self._runner
 
     def sql_plan(self, text: str) -> Any:
@@ -370,7 +396,7 @@ class Runtime:
 
     def coordinator_pid(self) -> int:
         """OS process id of the coordinator actor."""
-        return int(ray.get(self._coordinator.pid.remote()))
+        return int(self.call_coordinator("pid"))
 
 
 def _sliced(batches: Any, batch_rows: int, labelled: bool) -> Any:

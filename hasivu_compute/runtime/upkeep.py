@@ -11,6 +11,7 @@ coordinator call (the one place that changes tables) or, for reads like
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -18,10 +19,12 @@ from typing import Any
 import pyarrow as pa
 import ray
 
-from hasivu_compute.runtime.writers import unwrap_task_error
+from hasivu_compute.runtime.writers import ACTOR_FAILURES, unwrap_task_error
 from hasivu_compute.table.compaction import CompactionPolicy, CompactionResult, CompactionTask
 from hasivu_compute.table.metadata import DataFile, Snapshot
 from hasivu_compute.table.table import Table
+
+REWRITE_ATTEMPTS = 4
 
 HISTORY_SCHEMA = pa.schema(
     [
@@ -39,27 +42,39 @@ HISTORY_SCHEMA = pa.schema(
 
 
 def actor_rewriter(actors: Sequence[Any], name: str, target_rows: int) -> Any:
-    """A compaction rewriter that runs merges on ``actors``, two in flight per actor."""
+    """A compaction rewriter that runs merges on ``actors``, two in flight per actor; a merge
+    whose actor died is sent to the next one (a rewrite commits nothing, so it may run twice:
+    the first attempt's files are orphans for vacuum)."""
+
+    def send(snapshot: Snapshot, task: CompactionTask, index: int) -> Any:
+        actor = actors[index % len(actors)]
+        return actor.call.remote("rewrite", name, snapshot.version, task, target_rows)
 
     def run(
         snapshot: Snapshot, tasks: Sequence[CompactionTask]
     ) -> Iterator[tuple[CompactionTask, list[DataFile]]]:
-        pending: deque[tuple[CompactionTask, Any]] = deque()
+        pending: deque[tuple[CompactionTask, Any, int]] = deque()
         queue = deque(tasks)
         limit = 2 * len(actors)
         sent = 0
         while queue or pending:
             while queue and len(pending) < limit:
                 task = queue.popleft()
-                actor = actors[sent % len(actors)]
-                ref = actor.call.remote("rewrite", name, snapshot.version, task, target_rows)
-                pending.append((task, ref))
+                pending.append((task, send(snapshot, task, sent), sent))
                 sent += 1
-            task, ref = pending.popleft()
-            try:
-                files = ray.get(ref)
-            except ray.exceptions.RayTaskError as exc:
-                raise unwrap_task_error(exc) from None
+            task, ref, index = pending.popleft()
+            for attempt in range(REWRITE_ATTEMPTS):
+                try:
+                    files = ray.get(ref)
+                    break
+                except ray.exceptions.RayTaskError as exc:
+                    raise unwrap_task_error(exc) from None
+                except ACTOR_FAILURES:
+                    if attempt + 1 == REWRITE_ATTEMPTS:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))  # let Ray restart the actor
+                    index += 1
+                    ref = send(snapshot, task, index)
             yield task, list(files)
 
     return run

@@ -50,6 +50,10 @@ class IngestResult:
         duplicate_rows: rows of the earlier commit of this call (when ``duplicate``).
         digest: content digest of the call's rows (what a retry is compared by).
         seconds: wall time of the call.
+        lsn: for a small call acknowledged from the table's write-ahead log, the log
+            record that holds it (its rows are in the next query's answer, and in a
+            version once flushed: ``version`` is then None); None for a call written
+            straight to segments.
     """
 
     table: str
@@ -62,6 +66,7 @@ class IngestResult:
     duplicate_rows: int
     digest: str
     seconds: float
+    lsn: int | None = None
 
     @property
     def rows_per_second(self) -> float:

@@ -137,6 +137,17 @@ class Connection:
             kwargs["batch_rows"] = batch_rows
         return self._runtime.ingest(name, data, producer_id, sequence, **kwargs)
 
+    def flush(self, name: str) -> int | None:
+        """Write every acknowledged small call of ``name`` into segments now.
+
+        Small calls (up to ``HASIVU_LOG_MAX_CALL_ROWS`` rows) are acknowledged once
+        durable in the table's write-ahead log and are in every query's answer at
+        once; the coordinator flushes them into segments by rows or age on its own.
+        Returns the version that holds them all (None if nothing was waiting), for
+        time travel or an export that must include them.
+        """
+        return self._runtime.flush(name)
+
     # --- table upkeep ------------------------------------------------------------
 
     def alter_table(

@@ -21,6 +21,7 @@ from hasivu_compute._core.errors import (
 )
 from hasivu_compute.schema.partition import PartitionSpec
 from hasivu_compute.schema.schema import TableSchema
+from hasivu_compute.schema.storable import check_storable
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import WriteOptions
 from hasivu_compute.table.commit import now_ms
@@ -76,6 +77,7 @@ class Catalog:
         """
         _check_name(name)
         table_schema = schema if isinstance(schema, TableSchema) else TableSchema.from_arrow(schema)
+        check_storable(table_schema)  # refuse types segments cannot hold, before any write
         if not table_schema.fields:
             raise ConfigError(f"table {name!r} needs at least one column")
         spec = PartitionSpec.build(table_schema, partition_by)

@@ -117,14 +117,8 @@ class ProducerRecord:
         """
         found = self.lookup(key.producer_id, key.sequence, table, kept)
         if found is not None and (found.digest != key.digest or found.rows != key.rows):
-            raise IngestKeyConflictError(
-                f"table {table!r}: producer {key.producer_id!r} call {key.sequence} was "
-                f"committed in version {found.version} with other data ({found.rows} rows, "
-                f"this call has {key.rows}); nothing was written. Number each call of a "
-                "producer with its own sequence (a retry must resend the same rows)",
-                producer_id=key.producer_id,
-                sequence=key.sequence,
-                version=found.version,
+            raise key_conflict(
+                key, table, found.rows, f"committed in version {found.version}", found.version
             )
         return found
 
@@ -148,4 +142,20 @@ class ProducerRecord:
         return cls(int(obj["last"]), tuple(CommittedCall.from_json(c) for c in obj["calls"]))
 
 
-__all__ = ["KEPT_CALLS", "CallKey", "CommittedCall", "ProducerRecord"]
+def key_conflict(
+    key: CallKey, table: str, rows: int, where: str, version: int | None = None
+) -> IngestKeyConflictError:
+    """The error for a call whose key was used for other rows (``where``: "committed in
+    version 4", "acknowledged, not yet flushed")."""
+    return IngestKeyConflictError(
+        f"table {table!r}: producer {key.producer_id!r} call {key.sequence} was {where} "
+        f"with other data ({rows} rows, this call has {key.rows}); nothing was written. "
+        "Number each call of a producer with its own sequence (a retry must resend the "
+        "same rows)",
+        producer_id=key.producer_id,
+        sequence=key.sequence,
+        version=version,
+    )
+
+
+__all__ = ["KEPT_CALLS", "CallKey", "CommittedCall", "ProducerRecord", "key_conflict"]

@@ -21,6 +21,7 @@ from hasivu_compute._core.errors import (
     StorageError,
 )
 from hasivu_compute.schema.schema import TableSchema
+from hasivu_compute.schema.storable import check_column_storable
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import SegmentReader, WriteOptions
 from hasivu_compute.table import maintenance
@@ -206,14 +207,21 @@ class Table:
         base = self.snapshot()
         updates: list[Update] = [AddDataFiles(files), *(RecordCall(k) for k in keys)]
         updates.append(SetLogLsn(to_lsn))
-        summary = (
+        summary = [
             ("operation", "flush"),
             ("added-files", str(len(files))),
             ("added-rows", str(rows)),
             ("calls", str(len(keys))),
             ("log-lsn", str(to_lsn)),
-        )
-        updates.append(SetSummary(summary))
+        ]
+        producers = sorted({k.producer_id for k in keys})
+        if len(producers) == 1:  # history names the producer (and call) when there is one
+            summary.append(("producer", producers[0]))
+            if len(keys) == 1:
+                summary.append(("sequence", str(keys[0].sequence)))
+        elif producers:
+            summary.append(("producers", str(len(producers))))
+        updates.append(SetSummary(tuple(summary)))
         requirements: list[Requirement] = [AssertLogLsn(from_lsn)]
         if files:
             requirements.append(AssertFilesNew(frozenset(f.path for f in files)))
@@ -344,6 +352,7 @@ class Table:
         self, name: str, dtype: pa.DataType, *, tags: frozenset[str] = frozenset()
     ) -> Snapshot:
         """Add a nullable column; existing rows read it as null."""
+        check_column_storable(name, dtype)
         return self._schema_change(AddColumn(name, dtype, frozenset(tags)))
 
     def rename_column(self, name: str, new_name: str) -> Snapshot:
@@ -437,7 +446,9 @@ def _schema_update(snapshot: Snapshot, change: SchemaChange) -> Update:
     """The update record of one ``alter`` change, against ``snapshot``'s names."""
     kind, *args = change
     if kind == "add" and len(args) == 2:
-        return AddColumn(str(args[0]), _arrow_type(args[1], str(args[0])))
+        dtype = _arrow_type(args[1], str(args[0]))
+        check_column_storable(str(args[0]), dtype)
+        return AddColumn(str(args[0]), dtype)
     if kind == "rename" and len(args) == 2:
         return RenameColumn(_field_id(snapshot, str(args[0])), str(args[1]))
     if kind == "drop" and len(args) == 1:

@@ -82,6 +82,30 @@ def partition_row_groups(
         yield tuple(k[g] for k in keys), _taker(source, order[start:end])
 
 
+def partition_slices(
+    data: pa.Table, snapshot: Snapshot
+) -> tuple[pa.Table, list[tuple[tuple[object, ...], int, int]]]:
+    """``data`` with each partition's rows together, and ``(partition, offset, length)`` per
+    partition (the write-ahead log's buffer, read by queries partition by partition)."""
+    if not snapshot.spec.fields or data.num_rows == 0:
+        return data, ([((), 0, data.num_rows)] if data.num_rows else [])
+    values = snapshot.spec.partition_values(data, snapshot.schema)
+    codes = _partition_codes(values)
+    order = _radix_argsort(codes)
+    ordered = codes[order]
+    bounds = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [data.num_rows]))
+    firsts = values.take(pa.array(order[starts]))
+    keys = [firsts.column(i).to_pylist() for i in range(firsts.num_columns)]
+    sorted_data = data.take(pa.array(order))
+    slices = [
+        (tuple(k[g] for k in keys), int(start), int(end - start))
+        for g, (start, end) in enumerate(zip(starts, ends, strict=True))
+    ]
+    return sorted_data, slices
+
+
 DICTIONARY_SAMPLE_ROWS = 4096
 DICTIONARY_MAX_SHARE = 1 / 16  # distinct values per row, at most, for a batch dictionary
 

@@ -19,8 +19,10 @@ def test_dataframe_sql_explain_and_time_travel(conn, orders_schema, make_orders)
     from hasivu_compute.expr import col, count
 
     conn.create_table("orders", orders_schema, partition_by=[("school_id", "bucket[8]")])
-    v1 = conn.ingest("orders", make_orders(40_000), producer_id="a", batch_rows=10_000)
+    conn.ingest("orders", make_orders(40_000), producer_id="a", batch_rows=10_000)
+    v1 = conn.flush("orders")  # small calls wait in the log: flushing gives them a version
     conn.ingest("orders", make_orders(10_000, start=40_000), producer_id="b")
+    conn.flush("orders")  # the local oracle below reads segment files only
     df = conn.table("orders")
     by_school = (
         df.filter(col("status") == "paid")
@@ -48,7 +50,7 @@ def test_dataframe_sql_explain_and_time_travel(conn, orders_schema, make_orders)
     assert "partitions 1/8" in text, text
     assert "Analyze:" in text and "rows scanned" in text
 
-    old = conn.table("orders", version=v1.version)
+    old = conn.table("orders", version=v1)
     assert old.count() == 40_000, "time travel reads the older snapshot"
     assert df.count() == 50_000
     assert df.select("school_id").distinct().count() == 20

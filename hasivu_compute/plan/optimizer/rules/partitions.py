@@ -21,7 +21,9 @@ from hasivu_compute.plan.pruning import PartitionColumn, partition_may_match
 from hasivu_compute.plan.source import SnapshotLike, TableSource
 
 
-def _partition_columns(snapshot: SnapshotLike) -> list[PartitionColumn]:
+def partition_columns_of(snapshot: SnapshotLike) -> list[PartitionColumn]:
+    """The snapshot's partition fields as the pruner sees them (source column, transform,
+    source type); a dropped source column gets a name no predicate can use."""
     by_id = {f.id: f for f in snapshot.schema.fields}
     arrow = snapshot.schema.to_arrow()
     out = []
@@ -42,7 +44,7 @@ def _prune_scan(scan: Scan, source: TableSource) -> Scan:
     partitions = {tuple(f.partition) for f in files}
     kept = list(files)
     if scan.filter is not None and snapshot.spec.fields:
-        fields = _partition_columns(snapshot)
+        fields = partition_columns_of(snapshot)
         verdict = {p: partition_may_match(scan.filter, fields, p) for p in partitions}
         kept = [f for f in files if verdict[tuple(f.partition)]]
     stats = PruningStats(
