@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     shard_cache_bytes: int = Field(default=1 << 30, ge=0)
     ray_auth_mode: str = "disabled"
     malloc_tuning: bool = True  # keep decode buffers in the C heap (see _core.allocator)
+    # partition_by=["school_id"]: a tenant-like key is hashed into this many clusters
+    # (schema.partition.default_transform).
+    default_buckets: int = Field(default=16, ge=1, le=4096)
     # Compaction (table.compaction): the coordinator merges small files on its own once a
     # table has this many below half the target size; 0 switches it off.
     compact_min_files: int = Field(default=32, ge=0)

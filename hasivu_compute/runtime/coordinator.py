@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from hasivu_compute._core.config import Settings, load_settings
-from hasivu_compute._core.errors import CommitConflictError
+from hasivu_compute._core.errors import CommitConflictError, HasivuError
 from hasivu_compute.runtime.compactor import AutoCompactor
 from hasivu_compute.runtime.logs import TableLogs
 from hasivu_compute.runtime.tablelog import BufferView, LogAck
@@ -25,6 +25,7 @@ from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import WriteOptions
 from hasivu_compute.table.catalog import Catalog
 from hasivu_compute.table.producers import CallKey, CommittedCall, ProducerRecord
+from hasivu_compute.table.wal import from_ipc
 
 COMMIT_ATTEMPTS = 5
 EMPTY_VIEW = BufferView((), {}, 0)
@@ -107,7 +108,10 @@ class Coordinator:
         if_not_exists: bool = False,
     ) -> str:
         """Create a table; returns its name.  Raises TableExistsError unless ``if_not_exists``."""
-        kwargs: dict[str, Any] = {"if_not_exists": if_not_exists}
+        kwargs: dict[str, Any] = {
+            "if_not_exists": if_not_exists,
+            "default_buckets": self.settings.default_buckets,
+        }
         if partition_by:
             kwargs["partition_by"] = list(partition_by)
         self._catalog.create_table(name, schema, **kwargs)
@@ -168,15 +172,25 @@ class Coordinator:
     # --- small writes (the table's write-ahead log) ----------------------------
 
     def append_small(
-        self, name: str, key: CallKey | None, data: pa.Table, schema_id: int
+        self, name: str, key: CallKey | None, payload: bytes, schema_id: int
     ) -> LogAck:
-        """Acknowledge a small call once it is durable in the table's log.
+        """Acknowledge a small call (validated rows as Arrow IPC bytes, which travel inline
+        in the actor call: a pickled table costs ~2.5 ms per 1,000 orders, the bytes
+        ~1 ms) once it is durable in the table's log.
 
         Raises:
             SchemaChangedError: validated against an older schema; validate again.
             IngestKeyConflictError: ``key`` holds other rows; nothing was written.
         """
-        return self.logs.get(name).append(key, data, schema_id)
+        return self.logs.get(name).append(key, from_ipc(payload), schema_id, payload)
+
+    def append_many(
+        self, name: str, items: Sequence[tuple[CallKey | None, bytes, int]]
+    ) -> list[LogAck | HasivuError]:
+        """Several small calls of one driver as one group: ``(key, payload, schema id)``
+        each; each gets its ack or its error."""
+        log = self.logs.get(name)
+        return log.append_many([(k, from_ipc(p), sid, p) for k, p, sid in items])
 
     def log_views(self, requests: Sequence[tuple[str, int, int]]) -> list[BufferView | None]:
         """For each ``(table, log position, schema id)`` a query pinned, the buffered rows it

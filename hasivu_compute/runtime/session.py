@@ -102,6 +102,7 @@ class Runtime:
         self._created: list[Any] = []
         self._closed = False
         self._lock = threading.Lock()
+        self._batchers: dict[str, Any] = {}
         try:
             cpus = cluster_cpus()
             self._num_shards = num_shards or self.settings.num_shards or cpus
@@ -321,6 +322,22 @@ class Runtime:
             return None
         whole = to_arrow_table(data)
         return whole if 0 < whole.num_rows <= limit else None
+
+    def small_batcher(self, name: str) -> Any:
+        """The batcher of this process's small calls into ``name`` (one per table)."""
+        from hasivu_compute.runtime.small_writes import SmallCallBatcher
+
+        with self._lock:
+            batcher = self._batchers.get(name)
+            if batcher is None:
+
+                def call(items: list[Any], retry: bool) -> list[Any]:
+                    return self.call_coordinator(  # type: ignore[no-any-return]
+                        "append_many", name, items, retry=retry
+                    )
+
+                batcher = self._batchers[name] = SmallCallBatcher(call)
+            return batcher
 
     def current_snapshot(self, name: str) -> Any:
         """The current snapshot of ``name`` (two tiny reads while it is unchanged)."""

@@ -30,10 +30,11 @@ from hasivu_compute._core.errors import CommitConflictError, HasivuError
 from hasivu_compute.table.metadata import DataFile, Snapshot
 from hasivu_compute.table.producers import CallKey, ProducerRecord, key_conflict
 from hasivu_compute.table.table import Table
-from hasivu_compute.table.wal import LogCall, LogRecord, WriteAheadLog
+from hasivu_compute.table.wal import LogCall, LogRecord, WriteAheadLog, to_ipc
 from hasivu_compute.table.writing import partition_slices
 
 PutBlock = Callable[[pa.Table], Any]
+Item = tuple[CallKey | None, pa.Table, int, "bytes | None"]  # key, rows, schema id, IPC bytes
 RETAIN_FLUSHED_S = 30.0
 
 
@@ -94,6 +95,7 @@ class _Call:
     key: CallKey | None
     data: pa.Table
     schema_id: int
+    ipc: bytes | None = None
     done: bool = False
     lsn: int | None = None
     error: BaseException | None = None
@@ -156,6 +158,8 @@ class TableLog:
         self._unflushed = 0
         self.appends = 0
         self.groups = 0
+        self.append_seconds = 0.0  # in append_many, waiting included
+        self.write_seconds = 0.0  # writing and fsyncing the log
         self._open()
 
     # --- recovery ---------------------------------------------------------------
@@ -183,41 +187,109 @@ class TableLog:
 
     # --- appends ----------------------------------------------------------------
 
-    def append(self, key: CallKey | None, data: pa.Table, schema_id: int) -> LogAck:
-        """Make one small call durable (validated rows of schema ``schema_id``).
+    def append(
+        self, key: CallKey | None, data: pa.Table, schema_id: int, ipc: bytes | None = None
+    ) -> LogAck:
+        """Make one small call durable (validated rows of schema ``schema_id``; ``ipc``: the
+        same rows as the Arrow IPC bytes the caller sent, logged as they are).
 
         Raises:
             SchemaChangedError: the schema is no longer ``schema_id``.
             IngestKeyConflictError: ``key`` holds other rows; nothing was written.
         """
+        (result,) = self.append_many([(key, data, schema_id, ipc)])
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def append_many(self, items: Sequence[Item]) -> list[LogAck | HasivuError]:
+        """Make several calls durable in one group (a driver batches its threads' calls);
+        each item gets its ack or its error (:meth:`append` says which)."""
+        started = time.perf_counter()
+        results: list[LogAck | HasivuError | None] = [None] * len(items)
+        mine: list[tuple[int, _Call]] = []
+        repeats: dict[int, int] = {}  # item -> an earlier item of this batch with its key
         with self._cond:
-            if schema_id != self.schema_id:
-                raise SchemaChangedError(
-                    f"table {self.name!r} changed schema ({schema_id} -> {self.schema_id})"
-                )
-            known = self._known(key)
-            if known is not None:
-                return known
-            while self._unflushed_rows() >= self.max_buffer_rows:
-                self._cond.wait(0.1)  # backpressure: the flush has to catch up
-            call = _Call(key, data, schema_id)
-            self._queue.append(call)
-            if key is not None:
-                self._keys[(key.producer_id, key.sequence)] = (key, -1)  # pending
-            while not call.done and self._writing:
-                self._cond.wait()
-            if call.done:
-                return self._ack(call)
-            self._writing = True
-            group, self._queue = self._take_group()
-            if not group:  # ours failed the schema check while it waited
-                self._writing = False
-                self._cond.notify_all()
-                return self._ack(call)
-        self._write_group(group)
-        if call.error is not None:
-            raise call.error
-        return self._ack(call)
+            first: dict[tuple[str, int], int] = {}
+            for i, (key, data, schema_id, ipc) in enumerate(items):
+                if key is not None and (key.producer_id, key.sequence) in first:
+                    repeats[i] = first[(key.producer_id, key.sequence)]
+                    continue
+                try:
+                    call = self._enqueue(key, data, schema_id, ipc)
+                except HasivuError as exc:
+                    results[i] = exc
+                    continue
+                if isinstance(call, LogAck):
+                    results[i] = call
+                    continue
+                mine.append((i, call))
+                if key is not None:
+                    first[(key.producer_id, key.sequence)] = i
+            group = self._lead(mine)
+        if group:
+            self._write_group(group)
+        for i, call in mine:
+            if call.error is None:
+                results[i] = LogAck(call.lsn, False, None, call.data.num_rows)
+            elif isinstance(call.error, HasivuError):
+                results[i] = call.error
+            else:
+                raise call.error  # the log could not be written: nothing acknowledged
+        for i, j in repeats.items():
+            results[i] = self._repeat(items[i], items[j], results[j])
+        out: list[LogAck | HasivuError] = []
+        for r in results:
+            assert r is not None, "every call of a batch is answered"
+            out.append(r)
+        self.append_seconds += time.perf_counter() - started
+        return out
+
+    def _enqueue(
+        self, key: CallKey | None, data: pa.Table, schema_id: int, ipc: bytes | None
+    ) -> _Call | LogAck:
+        """Check one call and queue it (or answer it: a known key). Called under the lock."""
+        if schema_id != self.schema_id:
+            raise SchemaChangedError(
+                f"table {self.name!r} changed schema ({schema_id} -> {self.schema_id})"
+            )
+        known = self._known(key)
+        if known is not None:
+            return known
+        while self._unflushed_rows() >= self.max_buffer_rows:
+            self._cond.wait(0.1)  # backpressure: the flush has to catch up
+        call = _Call(key, data, schema_id, ipc)
+        self._queue.append(call)
+        if key is not None:
+            self._keys[(key.producer_id, key.sequence)] = (key, -1)  # pending
+        return call
+
+    def _lead(self, mine: list[tuple[int, _Call]]) -> list[_Call]:
+        """Wait while another thread writes; then, if some of ``mine`` are still queued,
+        take the whole queue to write (the caller is the writer). Called under the lock."""
+        while not all(c.done for _, c in mine) and self._writing:
+            self._cond.wait()
+        if all(c.done for _, c in mine):
+            return []
+        self._writing = True
+        group, self._queue = self._take_group()
+        if not group:  # ours failed the schema check while they waited
+            self._writing = False
+            self._cond.notify_all()
+        return group
+
+    def _repeat(
+        self, item: Item, earlier: Item, result: LogAck | HasivuError | None
+    ) -> LogAck | HasivuError:
+        """The answer to a call whose key an earlier call of the same batch carries."""
+        key, other = item[0], earlier[0]
+        assert key is not None and other is not None
+        if key.digest != other.digest or key.rows != other.rows:
+            return key_conflict(key, self.name, other.rows, "sent just before in this batch")
+        if isinstance(result, LogAck):
+            return LogAck(result.lsn, True, result.version, result.rows)
+        assert result is not None
+        return result
 
     def _take_group(self) -> tuple[list[_Call], list[_Call]]:
         """The queued calls still valid for the current schema (a schema change may have
@@ -235,11 +307,6 @@ class TableLog:
                 self._keys.pop((c.key.producer_id, c.key.sequence), None)
         self._cond.notify_all()
         return group, []
-
-    def _ack(self, call: _Call) -> LogAck:
-        if call.error is not None:
-            raise call.error
-        return LogAck(call.lsn, False, None, call.data.num_rows)
 
     def _known(self, key: CallKey | None) -> LogAck | None:
         """A duplicate ack if ``key`` is buffered or committed with the same rows (raises on a
@@ -269,9 +336,12 @@ class TableLog:
         self.next_lsn += 1
         data = group[0].data if len(group) == 1 else pa.concat_tables([c.data for c in group])
         calls = tuple(LogCall(c.key, c.data.num_rows) for c in group)
-        record = LogRecord(lsn, self.schema_id, int(time.time() * 1000), calls, data)
+        parts = tuple(c.ipc if c.ipc is not None else to_ipc(c.data) for c in group)
+        record = LogRecord(lsn, self.schema_id, int(time.time() * 1000), calls, data, parts)
+        started = time.perf_counter()
         try:
             self.wal.append(record)
+            self.write_seconds += time.perf_counter() - started
         except BaseException as exc:
             with self._cond:
                 for c in group:
@@ -473,6 +543,8 @@ class TableLog:
                 "next_lsn": self.next_lsn,
                 "appends": self.appends,
                 "groups": self.groups,
+                "append_seconds": round(self.append_seconds, 3),
+                "write_seconds": round(self.write_seconds, 3),
             }
 
 

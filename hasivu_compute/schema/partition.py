@@ -28,6 +28,35 @@ from hasivu_compute._core.errors import BindError, SchemaMismatchError
 from hasivu_compute.schema.schema import TableSchema
 
 _BUCKET_RE = re.compile(r"^bucket\[(\d+)\]$")
+DEFAULT_BUCKETS = 16
+
+
+def default_transform(dtype: pa.DataType, buckets: int = DEFAULT_BUCKETS) -> str:
+    """The transform a bare column name in ``partition_by`` gets.
+
+    Partitioning by a key with hundreds or thousands of values (a school, a
+    student) one partition per value writes a file per value per flush: for 500
+    schools, 500 files of ~2K rows per 1M rows, ~10x the time of 16 files, and
+    as many files to open for every full scan. So such keys are hashed into
+    ``buckets`` clusters instead; the writer sorts each cluster by the key, so
+    one value's rows are a contiguous range that chunk zone maps prune to, and a
+    one-school query still reads one cluster on one shard. Dates stay one
+    partition per day (a day's feed is one partition); timestamps go by day.
+    ``("col", "identity")`` still asks for one partition per value.
+
+    Example:
+        >>> default_transform(pa.int32())
+        'bucket[16]'
+        >>> default_transform(pa.date32())
+        'identity'
+    """
+    if pa.types.is_integer(dtype) or _hashes_as_bytes(dtype):
+        return f"bucket[{buckets}]"
+    if pa.types.is_timestamp(dtype):
+        return "day"
+    return "identity"
+
+
 _EPOCH = dt.date(1970, 1, 1)
 
 _P1 = np.uint64(0x9E3779B185EBCA87)
@@ -66,18 +95,28 @@ class PartitionSpec:
 
     @classmethod
     def build(
-        cls, schema: TableSchema, partition_by: Sequence[str | tuple[str, str]]
+        cls,
+        schema: TableSchema,
+        partition_by: Sequence[str | tuple[str, str]],
+        default_buckets: int = DEFAULT_BUCKETS,
     ) -> PartitionSpec:
-        """Spec from ``["col", ("col", "bucket[16]"), ("ts", "month")]`` (bare name = identity).
+        """Spec from ``["col", ("col", "bucket[16]"), ("ts", "month")]``.
 
-        Partition field names are ``col`` for identity and ``col_<transform>`` otherwise.
+        A bare name lets the engine choose (:func:`default_transform`): a tenant-like
+        key (integer, string, binary) is hashed into ``default_buckets`` clusters, a
+        date is partitioned by value, a timestamp by day. Partition field names are
+        ``col`` for identity and ``col_<transform>`` otherwise.
 
         Raises:
             BindError: unknown column, or a transform that does not fit the column type.
         """
         fields = []
         for item in partition_by:
-            name, transform = (item, "identity") if isinstance(item, str) else item
+            if isinstance(item, str):
+                name = item
+                transform = default_transform(schema.field(name).type, default_buckets)
+            else:
+                name, transform = item
             source = schema.field(name)
             check_transform_type(transform, source.type, name)
             kind, _ = parse_transform(transform)

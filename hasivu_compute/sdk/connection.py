@@ -73,7 +73,12 @@ class Connection:
             name: table name.
             schema: Arrow schema of the rows.
             partition_by: columns (``"school_id"``) or ``(column, transform)`` pairs
-                (``("school_id", "bucket[16]")``, ``("meal_date", "month")``).
+                (``("school_id", "bucket[16]")``, ``("meal_date", "month")``). A bare
+                name lets the engine choose: a key like ``school_id`` is hashed into
+                ``HASIVU_DEFAULT_BUCKETS`` (16) clusters, each sorted by the key, so a
+                one-school query reads one cluster's range of that school; a date is
+                one partition per day; ``("school_id", "identity")`` forces one
+                partition (and so one file per flush) per value.
             if_not_exists: do nothing if the table exists (else TableExistsError).
         """
         self._runtime.create_table(name, schema, partition_by, if_not_exists)

@@ -19,7 +19,7 @@ from hasivu_compute._core.errors import (
     TableExistsError,
     TableNotFoundError,
 )
-from hasivu_compute.schema.partition import PartitionSpec
+from hasivu_compute.schema.partition import DEFAULT_BUCKETS, PartitionSpec
 from hasivu_compute.schema.schema import TableSchema
 from hasivu_compute.schema.storable import check_storable
 from hasivu_compute.storage.fileio import FileIO
@@ -61,6 +61,7 @@ class Catalog:
         schema: pa.Schema | TableSchema,
         partition_by: PartitionBy = (),
         if_not_exists: bool = False,
+        default_buckets: int = DEFAULT_BUCKETS,
     ) -> Table:
         """Create an empty table (version 1).
 
@@ -68,7 +69,8 @@ class Catalog:
             name: letters, digits, ``_ . -``; starts with a letter or ``_``.
             schema: Arrow schema (columns get ids 1..n) or a ready TableSchema.
             partition_by: e.g. ``[("school_id", "bucket[16]"), ("ordered_at", "month")]``;
-                a bare name means identity.
+                a bare name lets the engine choose (a key like ``school_id`` is hashed
+                into ``default_buckets`` clusters; see ``schema.partition.default_transform``).
             if_not_exists: return the existing table instead of raising.
 
         Raises:
@@ -80,7 +82,7 @@ class Catalog:
         check_storable(table_schema)  # refuse types segments cannot hold, before any write
         if not table_schema.fields:
             raise ConfigError(f"table {name!r} needs at least one column")
-        spec = PartitionSpec.build(table_schema, partition_by)
+        spec = PartitionSpec.build(table_schema, partition_by, default_buckets)
         first = Snapshot(
             version=1,
             parent=None,

@@ -26,16 +26,34 @@ import xxhash
 
 from hasivu_compute.storage.physical import is_offset_binary
 
+_FIXED, _BINARY, _BOOL, _OTHER = range(4)
+
+
+def _kind(dtype: pa.DataType) -> int:
+    if pa.types.is_dictionary(dtype):
+        return _kind(dtype.value_type)
+    if is_offset_binary(dtype):
+        return _BINARY
+    if pa.types.is_boolean(dtype):
+        return _BOOL
+    return _FIXED if _fixed_width(dtype) else _OTHER
+
 
 class _ColumnHasher:
-    """The order-preserving stream of one column's values, NULL positions and lengths."""
+    """The order-preserving stream of one column's values, NULL positions and lengths.
 
-    __slots__ = ("lengths", "nulls", "rows", "values")
+    The NULL and length streams get a hasher of their own only once they have
+    something to say (a NULL seen, a string column): most columns of a call are
+    null-free numbers, and three hashers each cost a third of the digest.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("kind", "lengths", "nulls", "rows", "values")
+
+    def __init__(self, dtype: pa.DataType) -> None:
+        self.kind = _kind(dtype)
         self.values = xxhash.xxh3_128()
-        self.nulls = xxhash.xxh3_128()
-        self.lengths = xxhash.xxh3_128()
+        self.nulls: Any = None
+        self.lengths: Any = xxhash.xxh3_128() if self.kind == _BINARY else None
         self.rows = 0
 
     def update(self, arr: pa.Array) -> None:
@@ -45,24 +63,27 @@ class _ColumnHasher:
         if arr.null_count:
             valid = arr.is_valid().to_numpy(zero_copy_only=False)
             positions = np.flatnonzero(~valid).astype(np.int64) + self.rows
+            if self.nulls is None:
+                self.nulls = xxhash.xxh3_128()
             self.nulls.update(positions.tobytes())
-        if is_offset_binary(arr.type):
+        kind = self.kind
+        if kind == _FIXED:
+            self.values.update(_fixed_bytes(arr, valid))
+        elif kind == _BINARY:
             if valid is not None:
                 arr = pc.fill_null(arr, pa.scalar(b"" if _is_bytes(arr.type) else "", arr.type))
             self._update_binary(arr)
-        elif pa.types.is_boolean(arr.type):
+        elif kind == _BOOL:
             if valid is not None:
                 arr = pc.fill_null(arr, False)
             self.values.update(arr.to_numpy(zero_copy_only=False).astype(np.uint8).tobytes())
-        elif _fixed_width(arr.type):
-            self.values.update(_fixed_bytes(arr, valid))
         else:  # nested or exotic types: their Python values, in order (slow, rare)
             self.values.update(repr(arr.to_pylist()).encode("utf-8"))
         self.rows += len(arr)
 
     def _update_binary(self, arr: pa.Array) -> None:
-        width = 8 if arr.type in (pa.large_string(), pa.large_binary()) else 4
-        dtype = np.int64 if width == 8 else np.int32
+        large = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+        dtype = np.int64 if large else np.int32
         offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[
             arr.offset : arr.offset + len(arr) + 1
         ]
@@ -72,7 +93,12 @@ class _ColumnHasher:
             self.values.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
 
     def digest(self) -> bytes:
-        return self.values.digest() + self.nulls.digest() + self.lengths.digest()
+        out = self.values.digest()
+        if self.nulls is not None:
+            out += b"N" + self.nulls.digest()
+        if self.lengths is not None:
+            out += b"L" + self.lengths.digest()
+        return out
 
 
 def _fixed_width(dtype: pa.DataType) -> bool:
@@ -122,7 +148,7 @@ class CallDigest:
         """Add the next rows of the call (columns in the table's order and types)."""
         if self._columns is None:
             self._schema = table.schema
-            self._columns = [_ColumnHasher() for _ in table.schema]
+            self._columns = [_ColumnHasher(f.type) for f in table.schema]
         for hasher, column in zip(self._columns, table.columns, strict=True):
             chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
             for chunk in chunks:

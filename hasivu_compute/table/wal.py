@@ -54,13 +54,33 @@ class LogCall:
 
 @dataclass(frozen=True, slots=True)
 class LogRecord:
-    """One group commit: calls that became durable together, and their rows in order."""
+    """One group commit: calls that became durable together, and their rows in order.
+
+    Attributes:
+        parts: each call's rows as an Arrow IPC stream, as the caller sent them (written
+            as they are; empty: ``data`` is encoded as one stream).
+    """
 
     lsn: int
     schema_id: int
     timestamp_ms: int
     calls: tuple[LogCall, ...]
     data: pa.Table
+    parts: tuple[bytes, ...] = ()
+
+
+def to_ipc(table: pa.Table) -> bytes:
+    """``table`` as Arrow IPC stream bytes (how a small call travels and is logged)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def from_ipc(data: bytes | memoryview) -> pa.Table:
+    """The table of Arrow IPC stream bytes (no copy)."""
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
 def encode_record(record: LogRecord) -> bytes:
@@ -70,6 +90,7 @@ def encode_record(record: LogRecord) -> bytes:
         for c in record.calls
     ]
     anonymous = [c.rows for c in record.calls]
+    parts = record.parts or (to_ipc(record.data),)
     header = json.dumps(
         {
             "lsn": record.lsn,
@@ -77,13 +98,11 @@ def encode_record(record: LogRecord) -> bytes:
             "ts": record.timestamp_ms,
             "calls": calls,
             "rows": anonymous,
+            "sizes": [len(p) for p in parts],
         },
         separators=(",", ":"),
     ).encode()
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, record.data.schema) as writer:
-        writer.write_table(record.data)
-    body: bytes = sink.getvalue().to_pybytes()
+    body = b"".join(parts)
     digest = xxhash.xxh64(header)
     digest.update(body)
     return (
@@ -115,7 +134,11 @@ def decode_frames(data: bytes, path: str) -> tuple[list[LogRecord], int]:
 def _record(header: bytes, body: memoryview, path: str) -> LogRecord:
     try:
         meta = json.loads(header)
-        data = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
+        tables, start = [], 0
+        for size in meta["sizes"]:
+            tables.append(from_ipc(body[start : start + size]))
+            start += size
+        data = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         calls = tuple(
             LogCall(
                 None if c is None else CallKey(str(c[0]), int(c[1]), str(c[2]), int(c[3])), rows

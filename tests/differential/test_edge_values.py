@@ -70,7 +70,9 @@ class EdgeOracle:
     def __init__(self, root: Path) -> None:
         self.data = edge_table()
         self.catalog = Catalog(FileIO.from_uri(str(root)))
-        table = self.catalog.create_table("edge", self.data.schema, partition_by=["g"])
+        table = self.catalog.create_table(
+            "edge", self.data.schema, partition_by=[("g", "identity")]
+        )
         self.duck = duckdb.connect()
         self.duck.register("edge", self.data)
         for start in range(0, self.data.num_rows, 4):  # several segments per partition

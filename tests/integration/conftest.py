@@ -29,8 +29,11 @@ def ray_session() -> Iterator[None]:
     """The session's Ray instance (2 CPUs, no dashboard)."""
     import ray
 
+    from hasivu_compute.runtime.cluster import EMBEDDED_SYSTEM_CONFIG
+
     assert os.environ.get("RAY_USAGE_STATS_ENABLED") == "0"
     ray.init(
+        _system_config=EMBEDDED_SYSTEM_CONFIG,
         address="local",
         num_cpus=2,
         include_dashboard=False,

@@ -26,7 +26,7 @@ scan = LogicalPlanBuilder.scan
 @pytest.fixture
 def catalog(tmp_path: Path) -> Catalog:
     cat = Catalog(FileIO.from_uri(str(tmp_path)), write_options=WriteOptions(chunk_rows=8))
-    orders = cat.create_table("orders", ORDERS, ["school_id"])
+    orders = cat.create_table("orders", ORDERS, [("school_id", "identity")])
     orders.append(orders_batch(0, 200))
     orders.append(orders_batch(200, 100))
     return cat
@@ -128,7 +128,7 @@ def test_per_school_count_distinct_finishes_in_fragments(catalog: Catalog) -> No
 
 def test_empty_table_global_aggregate(tmp_path: Path) -> None:
     cat = Catalog(FileIO.from_uri(str(tmp_path)))
-    cat.create_table("orders", ORDERS, ["school_id"])
+    cat.create_table("orders", ORDERS, [("school_id", "identity")])
     got = execute(scan("orders").agg(count().alias("n"), col("amount").sum().alias("s")).plan, cat)
     assert got.to_pylist() == [{"n": 0, "s": None}]
     assert execute(scan("orders").plan, cat).num_rows == 0
@@ -136,7 +136,7 @@ def test_empty_table_global_aggregate(tmp_path: Path) -> None:
 
 def test_plain_limit_stops_reading_files_early(tmp_path: Path) -> None:
     cat = Catalog(FileIO.from_uri(str(tmp_path)))
-    t = cat.create_table("log", ORDERS, ["status"])
+    t = cat.create_table("log", ORDERS, [("status", "identity")])
     for start in range(0, 50, 10):
         batch = orders_batch(start, 10)
         t.append(batch.filter(pc.equal(batch["status"], "paid")))

@@ -43,7 +43,7 @@ def orders_batch(start: int, n: int) -> pa.Table:
 def make_catalog() -> MemCatalog:
     """orders (partitioned by school_id; 2 appends), visits (bucket x month), refunds (unpartitioned)."""
     cat = MemCatalog()
-    orders = cat.create_table("orders", ORDERS, ["school_id"], chunk_rows=4)
+    orders = cat.create_table("orders", ORDERS, [("school_id", "identity")], chunk_rows=4)
     orders.append(orders_batch(0, 24))
     orders.append(orders_batch(24, 16))
     visits = cat.create_table(

@@ -10,7 +10,13 @@ from hasivu_compute.plan import LogicalPlanBuilder, PlanNode
 
 SCHEMA = pa.schema([("p", pa.int32()), ("b", pa.int64()), ("c", pa.float64()), ("s", pa.string())])
 STRINGS = ["a", "b", "bb", "c", "zz"]
-PARTITIONINGS = [["p"], [("b", "bucket[3]")], [("s", "bucket[2]"), "p"], []]
+PARTITIONINGS = [
+    [("p", "identity")],
+    ["p"],  # a bare name: the engine's default layout (hashed clusters)
+    [("b", "bucket[3]")],
+    [("s", "bucket[2]"), ("p", "identity")],
+    [],
+]
 
 
 @st.composite

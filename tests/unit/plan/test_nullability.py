@@ -48,7 +48,7 @@ DATA = pa.table(
 @pytest.fixture
 def catalog(tmp_path: Path) -> Catalog:
     cat = Catalog(FileIO.from_uri(str(tmp_path)))
-    table = cat.create_table("t", SCHEMA, partition_by=["school"])
+    table = cat.create_table("t", SCHEMA, partition_by=[("school", "identity")])
     table.append(DATA.slice(0, 3))
     table.append(DATA.slice(3))
     return cat

@@ -125,7 +125,7 @@ def test_spec_build_names_and_values() -> None:
         )
     )
     spec = PartitionSpec.build(
-        schema, [("school_id", "bucket[8]"), ("ordered_at", "month"), "status"]
+        schema, [("school_id", "bucket[8]"), ("ordered_at", "month"), ("status", "identity")]
     )
     assert [f.name for f in spec.fields] == ["school_id_bucket", "ordered_at_month", "status"]
     data = pa.table(
@@ -162,3 +162,35 @@ def test_scalar_transform_and_formatting() -> None:
     assert format_partition_value("month", -1) == "1969-12"
     assert format_partition_value("identity", None) == "__null__"
     assert format_partition_value("identity", b"\x01") == "01"
+
+
+def test_a_bare_name_lets_the_engine_choose_the_layout() -> None:
+    import pyarrow as pa
+
+    from hasivu_compute.schema.partition import PartitionSpec
+    from hasivu_compute.schema.schema import TableSchema
+
+    schema = TableSchema.from_arrow(
+        pa.schema(
+            [
+                ("school_id", pa.int32()),
+                ("region", pa.string()),
+                ("meal_date", pa.date32()),
+                ("ordered_at", pa.timestamp("us")),
+                ("free", pa.bool_()),
+            ]
+        )
+    )
+    spec = PartitionSpec.build(schema, ["school_id", "region", "meal_date", "ordered_at", "free"])
+    assert [f.transform for f in spec.fields] == [
+        "bucket[16]",
+        "bucket[16]",
+        "identity",
+        "day",
+        "identity",
+    ], "tenant keys are hashed into clusters; dates stay per day"
+    assert PartitionSpec.build(schema, ["school_id"], default_buckets=64).fields[0].transform == (
+        "bucket[64]"
+    )
+    explicit = PartitionSpec.build(schema, [("school_id", "identity")])
+    assert explicit.fields[0].transform == "identity", "identity on request"

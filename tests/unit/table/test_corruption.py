@@ -23,7 +23,7 @@ def _rewrite(path: str, mutate) -> None:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_flipped_byte_in_latest_manifest(catalog: Catalog, seed: int) -> None:
-    t = catalog.create_table("t", make_orders(1).schema, partition_by=["status"])
+    t = catalog.create_table("t", make_orders(1).schema, partition_by=[("status", "identity")])
     t.append(make_orders(50))
     path = os.path.join(t.io.root, version_path(2))
     rng = random.Random(seed)

@@ -31,7 +31,7 @@ def sort(t: pa.Table) -> pa.Table:
 
 
 def test_create_load_list_drop(catalog: Catalog) -> None:
-    t = catalog.create_table("orders", ORDERS, partition_by=["status"])
+    t = catalog.create_table("orders", ORDERS, partition_by=[("status", "identity")])
     assert t.snapshot().version == 1 and t.snapshot().data_files == ()
     assert catalog.list_tables() == ["orders"]
     with pytest.raises(TableExistsError):
@@ -208,7 +208,9 @@ def test_empty_append_records_producer_without_files(orders) -> None:
 
 
 def test_null_partition_values(catalog: Catalog) -> None:
-    t = catalog.create_table("n", ORDERS, partition_by=["status", ("ordered_at", "day")])
+    t = catalog.create_table(
+        "n", ORDERS, partition_by=[("status", "identity"), ("ordered_at", "day")]
+    )
     data = make_orders(20)
     data = data.set_column(4, "status", pa.array([None] * 10 + ["paid"] * 10, pa.string()))
     t.append(data)
@@ -220,7 +222,7 @@ def test_null_partition_values(catalog: Catalog) -> None:
 
 def test_view_typed_schema_and_data_are_stored_as_plain_strings(catalog: Catalog) -> None:
     schema = pa.schema([("id", pa.int64()), ("s", pa.string_view()), ("b", pa.binary_view())])
-    t = catalog.create_table("views", schema, partition_by=["s", ("b", "bucket[3]")])
+    t = catalog.create_table("views", schema, partition_by=[("s", "identity"), ("b", "bucket[3]")])
     assert t.schema.field("s").type == pa.string() and t.schema.field("b").type == pa.binary()
     data = pa.table(
         {
