@@ -72,20 +72,57 @@ class ArithmeticOverflowError(InvalidDataError, OverflowError):
 
 
 class ParseError(HasivuError, ValueError):
-    """SQL text could not be parsed; carries the 1-based line and column."""
+    """SQL text could not be parsed; carries the 1-based line and column.
 
-    def __init__(self, message: str, *, line: int | None = None, col: int | None = None):
+    Attributes:
+        line: 1-based line of the offending token (None if unknown).
+        col: 1-based column of its first character (None if unknown).
+        hint: what the user can do about it, also the end of the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        col: int | None = None,
+        hint: str | None = None,
+    ) -> None:
         where = f" (line {line}, column {col})" if line is not None else ""
-        super().__init__(f"{message}{where}")
+        advice = f"; {hint}" if hint else ""
+        super().__init__(f"{message}{where}{advice}")
         self.line = line
         self.col = col
+        self.hint = hint
+
+
+#: Advice for SQL we do not support when nothing more specific applies.
+UNSUPPORTED_SQL_HINT = (
+    "rewrite the query without it; help(hasivu_compute.sql) lists the SQL supported"
+)
 
 
 class UnsupportedSQLError(ParseError):
-    """Valid SQL that we do not support yet; never answered wrongly instead."""
+    """Valid SQL that we do not support yet; never answered wrongly instead.
 
-    def __init__(self, construct: str, *, line: int | None = None, col: int | None = None) -> None:
-        super().__init__(f"unsupported SQL construct: {construct}", line=line, col=col)
+    Attributes:
+        construct: what the user wrote that is not supported, in their words.
+    """
+
+    def __init__(
+        self,
+        construct: str,
+        *,
+        line: int | None = None,
+        col: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"unsupported SQL construct: {construct}",
+            line=line,
+            col=col,
+            hint=hint or UNSUPPORTED_SQL_HINT,
+        )
         self.construct = construct
 
 

@@ -16,6 +16,9 @@ count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quant
 time travel by version (``t AT (VERSION => 2)``, ``t FOR VERSION AS OF 2``).
 Anything else raises :class:`UnsupportedSQLError` with its line and column: every
 clause or argument sqlglot parses is either read or refused (``sql.clauses``).
+Errors name what the user wrote (``lpad()``, not sqlglot's ``PAD``; the token where
+parsing stopped) and end with what to do (``error.hint``); sqlglot's own messages
+and class names never reach the user.
 """
 
 from __future__ import annotations
@@ -61,8 +64,10 @@ def to_plan(sql_text: str, *, schema: SchemaSource | None = None) -> PlanNode:
     lowering = QueryLowering(source, _lookup(schema))
     if not isinstance(tree, _QUERY_TYPES):
         line, col = source.first_token()
-        construct = f"statement {tree.key.upper()} (only queries)"
-        raise UnsupportedSQLError(construct, line=line, col=col)
+        first = source.written_at(source.tokens[0][0]).upper() if source.tokens else ""
+        construct = f"statement {first or tree.key.upper()} (only queries)"
+        hint = "c.sql() answers queries; change tables with the SDK (create_table, ingest, ...)"
+        raise UnsupportedSQLError(construct, line=line, col=col, hint=hint)
     return lowering.query(tree, {}).plan
 
 

@@ -16,10 +16,22 @@ from sqlglot import exp
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.nodes import AggCall, Expr, Literal, make_options
 from hasivu_compute.sql.clauses import refuse_unread
-from hasivu_compute.sql.lower_expr import Scope, lower_expr
+from hasivu_compute.sql.lower_expr import (
+    SUBQUERY_HINT,
+    WINDOW_HINT,
+    Scope,
+    function_hint,
+    lower_expr,
+)
 from hasivu_compute.sql.parsing import SqlText
 
-__all__ = ["find_aggregates", "lower_aggregate", "normal_key"]
+__all__ = ["AGGREGATE_FUNCTIONS", "find_aggregates", "lower_aggregate", "normal_key"]
+
+#: The aggregate functions SQL can call (named in errors about the others).
+AGGREGATE_FUNCTIONS = (
+    *("count", "sum", "avg", "min", "max", "var_samp", "var_pop", "variance", "stddev"),
+    *("stddev_samp", "stddev_pop", "approx_count_distinct", "approx_quantile"),
+)
 
 _SIMPLE: dict[type[exp.Expr], str] = {
     exp.Sum: "sum",
@@ -44,8 +56,10 @@ _READ: dict[type[exp.Expr], frozenset[str]] = {
 }
 
 
-def _sql_name(node: exp.Expr) -> str:
-    return node.sql_name() if isinstance(node, exp.Func) else node.key.upper()
+def _sql_name(node: exp.Expr, source: SqlText) -> str:
+    """The aggregate's name as written (``median``, not sqlglot's ``MEDIAN``)."""
+    name = source.function_name(node) if isinstance(node, exp.Func) else None
+    return name if name is not None else node.key.lower()
 
 
 def normal_key(node: exp.Expr) -> str:
@@ -77,9 +91,9 @@ def find_aggregates(node: exp.Expr, source: SqlText) -> Iterator[exp.Expr]:
         BindError: an aggregate call inside another aggregate call.
     """
     if isinstance(node, exp.Window):
-        raise source.unsupported(node, "window function")
+        raise source.unsupported(node, "window function", hint=WINDOW_HINT)
     if isinstance(node, exp.Subquery | exp.Select | exp.Exists):
-        raise source.unsupported(node, "subquery in an expression")
+        raise source.unsupported(node, "subquery in an expression", hint=SUBQUERY_HINT)
     if isinstance(node, exp.AggFunc):
         for inner in node.iter_expressions():
             for sub in inner.walk():
@@ -97,19 +111,24 @@ def find_aggregates(node: exp.Expr, source: SqlText) -> Iterator[exp.Expr]:
 def lower_aggregate(node: exp.Expr, scope: Scope) -> AggCall:
     """``AggCall`` of one SQL aggregate; arguments are lowered in ``scope`` (input columns)."""
     source = scope.source
+    fn = _SIMPLE.get(type(node))
+    if fn is None and not isinstance(node, exp.Count | exp.ApproxQuantile):
+        name = _sql_name(node, source)
+        hint = function_hint(name, AGGREGATE_FUNCTIONS)
+        raise source.unsupported(node, f"aggregate function {name}()", hint=hint)
     refuse_unread(node, _READ.get(type(node), _ONE_ARGUMENT), source)
     if isinstance(node, exp.Count):
         return _count(node, scope)
     if isinstance(node, exp.ApproxQuantile):
         return _approx_quantile(node, scope)
-    fn = _SIMPLE.get(type(node))
-    if fn is None:
-        raise source.unsupported(node, f"aggregate function {_sql_name(node)}()")
+    assert fn is not None
     arg = node.this
     if isinstance(arg, exp.Distinct):
-        raise source.unsupported(node, f"{_sql_name(node)}(DISTINCT ...)")
+        hint = "only count(DISTINCT x) is supported"
+        raise source.unsupported(node, f"{_sql_name(node, source)}(DISTINCT ...)", hint=hint)
     if node.expressions or arg is None:
-        raise source.unsupported(node, f"{_sql_name(node)}() with {len(node.expressions) + 1} args")
+        count = len(node.expressions) + 1
+        raise source.unsupported(node, f"{_sql_name(node, source)}() with {count} arguments")
     return AggCall(fn, (lower_expr(arg, scope),))
 
 

@@ -107,7 +107,7 @@ def unsupported_arg(node: exp.Expr, arg: str, source: SqlText) -> UnsupportedSQL
     value = node.args.get(arg)
     name = _NAMES.get((node.key, arg)) or _NAMES.get(arg)
     if name is None and isinstance(node, exp.Func):
-        name = f"{_typed_name(node, source)}() with a {arg.rstrip('_')} argument"
+        name = f"{_typed_name(node, source)}() with {_argument_words(node, arg, source)}"
     if name is None:
         name = f"{node.key.upper()} {arg.rstrip('_').upper()}"
     words = _FOLLOWING.get(arg)
@@ -125,10 +125,19 @@ def unsupported_arg(node: exp.Expr, arg: str, source: SqlText) -> UnsupportedSQL
     return UnsupportedSQLError(name, line=line, col=col)
 
 
+def _argument_words(node: exp.Func, arg: str, source: SqlText) -> str:
+    """``a mode argument`` when sqlglot's name for it means something to a user, else
+    how many arguments were written (``expression`` is sqlglot's word, not theirs)."""
+    word = arg.rstrip("_")
+    if word not in ("this", "expression", "expressions"):
+        return f"{'an' if word[0] in 'aeiou' else 'a'} {word} argument"
+    written = source.argument_count(node)
+    return f"{written} arguments" if written is not None else "these arguments"
+
+
 def _typed_name(node: exp.Func, source: SqlText) -> str:
     """The function name as written (sqlglot's class name when the text is unknown)."""
-    word = source.word_at(node)
-    return word.lower() if word else node.sql_name().lower()
+    return source.function_name(node) or node.sql_name().lower()
 
 
 def table_version(node: exp.Table, source: SqlText) -> int | None:

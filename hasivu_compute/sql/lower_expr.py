@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
 from sqlglot import exp
 
-from hasivu_compute._core.errors import BindError
+from hasivu_compute._core.errors import BindError, ParseError, UnsupportedSQLError
 from hasivu_compute.expr import Call, Case, Cast, Expr, InList, Literal, coalesce, lit, make_options
 from hasivu_compute.expr.binder import EXTRACT_FIELDS, TRUNC_UNITS
 from hasivu_compute.sql.clauses import refuse_unread
@@ -32,7 +33,30 @@ from hasivu_compute.sql.literals import (
 )
 from hasivu_compute.sql.parsing import SqlText
 
-__all__ = ["Scope", "lower_expr"]
+__all__ = [
+    "SCALAR_FUNCTIONS",
+    "SUBQUERY_HINT",
+    "WINDOW_HINT",
+    "Scope",
+    "function_hint",
+    "lower_expr",
+]
+
+#: The scalar functions SQL can call (named in errors about the others).
+SCALAR_FUNCTIONS = (
+    *("abs", "ceil", "floor", "round", "sqrt", "lower", "upper", "length", "trim", "ltrim"),
+    *("rtrim", "starts_with", "contains", "coalesce", "ifnull", "nullif", "if", "year"),
+    *("month", "day", "hour", "quarter", "week", "dayofweek", "dayofyear", "extract"),
+    *("date_trunc", "cast"),
+)
+WINDOW_HINT = (
+    "window functions are not supported yet; compute per-group values with GROUP BY "
+    "in a separate query"
+)
+SUBQUERY_HINT = (
+    "subqueries are supported only in FROM for now (joins and subqueries elsewhere come "
+    "later); run the subquery on its own and write its result into this query"
+)
 
 _BINARY: dict[type[exp.Expr], str] = {
     exp.Add: "add",
@@ -104,29 +128,41 @@ def lower_expr(node: exp.Expr, scope: Scope) -> Expr:
     if type(node) in _EXTRACT_CALLS:
         field = _EXTRACT_CALLS[type(node)]
         return Call("extract", (lower_expr(node.this, scope),), make_options(field=field))
-    raise scope.source.unsupported(node, _construct_name(node))
+    construct, hint = _construct_name(node, scope.source)
+    raise scope.source.unsupported(node, construct, hint=hint)
 
 
 def _rhs(node: exp.Expr, scope: Scope) -> Expr:
     return lower_expr(node.expression, scope)
 
 
-def _construct_name(node: exp.Expr) -> str:
+def _construct_name(node: exp.Expr, source: SqlText) -> tuple[str, str | None]:
+    """What the user wrote that we cannot lower, in their words, and what to do instead."""
     if isinstance(node, exp.Window):
-        return "window function"
+        return "window function", WINDOW_HINT
     if isinstance(node, exp.Subquery | exp.Select | exp.Exists):
-        return "subquery in an expression"
-    if isinstance(node, exp.Anonymous):
-        return f"function {node.name}()"
+        return "subquery in an expression", SUBQUERY_HINT
     if isinstance(node, exp.Func):
-        return f"function {node.sql_name()}()"
+        name = source.function_name(node)
+        if name is not None:
+            return f"function {name}()", function_hint(name, SCALAR_FUNCTIONS)
     if isinstance(node, exp.Star):
-        return "* outside SELECT list / count(*)"
+        return "* outside SELECT list / count(*)", "name the columns instead"
     if isinstance(node, exp.Interval):
-        return "INTERVAL arithmetic on a non-constant value"
+        return "INTERVAL arithmetic on a non-constant value", None
     if isinstance(node, exp.DPipe | exp.Concat):
-        return "string concatenation (|| / concat)"
-    return f"expression {node.key.upper()} ({node.sql(dialect='duckdb')[:40]})"
+        return "string concatenation (|| / concat)", None
+    if isinstance(node, exp.Bracket):
+        return f"subscript {node.sql(dialect='duckdb')[:40]}", None
+    return f"expression {node.sql(dialect='duckdb')[:40]}", None
+
+
+def function_hint(name: str, supported: tuple[str, ...]) -> str:
+    """ "did you mean lower()?" for a near miss, else the list of supported functions."""
+    close = difflib.get_close_matches(name.lower(), supported, n=1, cutoff=0.75)
+    if close:
+        return f"did you mean {close[0]}()?"
+    return f"the functions supported are {', '.join(supported)}"
 
 
 # --- leaves -----------------------------------------------------------------------
@@ -135,7 +171,17 @@ def _construct_name(node: exp.Expr) -> str:
 def _literal(node: exp.Literal, scope: Scope) -> Expr:
     if node.is_string:
         return lit(node.this)
-    return lit(number_value(node.this))
+    try:
+        value = number_value(node.this)
+    except (ValueError, decimal.InvalidOperation):  # `1e`: DuckDB cannot convert it either
+        line, col = scope.source.position(node)
+        raise ParseError(
+            f"syntax error: invalid number {node.this!r}",
+            line=line,
+            col=col,
+            hint="write digits with an optional fraction and exponent, e.g. 1.5e3",
+        ) from None
+    return lit(value)
 
 
 def _boolean(node: exp.Boolean, scope: Scope) -> Expr:
@@ -325,6 +371,16 @@ def _coalesce(node: exp.Coalesce, scope: Scope) -> Expr:
 # --- casts and functions ----------------------------------------------------------
 
 
+def _filter(node: exp.Filter, scope: Scope) -> Expr:
+    line, col = scope.source.keyword_after(frozenset({"FILTER"}), node)
+    raise UnsupportedSQLError(
+        "aggregate FILTER (WHERE ...)",
+        line=line,
+        col=col,
+        hint="aggregate a CASE instead: sum(CASE WHEN cond THEN x END), count(CASE WHEN cond THEN 1 END)",
+    )
+
+
 def _cast(node: exp.Cast, scope: Scope) -> Expr:
     if isinstance(node, exp.TryCast) or node.args.get("safe"):
         raise scope.source.unsupported(node, "TRY_CAST")
@@ -434,6 +490,7 @@ _HANDLERS: dict[type[exp.Expr], _Handler] = {
     exp.Floor: _floor_ceil,  # type: ignore[dict-item]
     exp.Ceil: _floor_ceil,  # type: ignore[dict-item]
     exp.Trim: _trim,  # type: ignore[dict-item]
+    exp.Filter: _filter,  # type: ignore[dict-item]
 }
 
 _THIS = frozenset({"this"})

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
-from hasivu_compute._core.errors import BindError, UnsupportedSQLError
+from hasivu_compute._core.errors import BindError, ParseError, UnsupportedSQLError
 from hasivu_compute.expr.nodes import Alias, Column, Expr
 from hasivu_compute.plan.nodes import (
     Distinct,
@@ -36,7 +36,7 @@ from hasivu_compute.plan.nodes import (
     Union,
 )
 from hasivu_compute.sql.clauses import refuse_unread, table_version, unsupported_arg
-from hasivu_compute.sql.lower_expr import Scope, lower_expr
+from hasivu_compute.sql.lower_expr import SUBQUERY_HINT, Scope, lower_expr
 from hasivu_compute.sql.names import Relation, Resolver, find_name
 from hasivu_compute.sql.parsing import SqlText
 from hasivu_compute.sql.select_agg import AggregateLowering
@@ -73,6 +73,18 @@ _ORDER_ARGS = frozenset({"expressions"})
 _ORDERED_ARGS = frozenset({"this", "desc", "nulls_first"})
 _LIMIT_ARGS = frozenset({"this", "expression", "limit_options"})
 _OFFSET_ARGS = frozenset({"this", "expression"})
+#: Clauses of a SELECT that may hold a subquery we refuse, with their names for errors.
+_SUBQUERY_CLAUSES = (
+    ("expressions", "the SELECT list"),
+    ("where", "WHERE"),
+    ("group", "GROUP BY"),
+    ("having", "HAVING"),
+    ("order", "ORDER BY"),
+)
+_JOIN_HINT = (
+    "joins are not supported yet (a later release adds them); query each table on its "
+    "own, or load the data joined"
+)
 _SET_OPERATION_WORDS = {
     exp.Intersect: frozenset({"INTERSECT"}),
     exp.Except: frozenset({"EXCEPT"}),
@@ -125,7 +137,8 @@ class QueryLowering:
         if isinstance(node, exp.Intersect | exp.Except):
             words = _SET_OPERATION_WORDS[type(node)]
             line, col = self.source.keyword_position(words, node.expression)
-            raise UnsupportedSQLError(next(iter(words)), line=line, col=col)
+            hint = "rewrite it with NOT IN / IN over a list, or run both queries and compare"
+            raise UnsupportedSQLError(next(iter(words)), line=line, col=col, hint=hint)
         raise self.source.unsupported(node, f"statement {node.key.upper()}")
 
     def _with(self, node: exp.Expr, ctes: Mapping[str, Relation]) -> Mapping[str, Relation]:
@@ -192,10 +205,11 @@ class QueryLowering:
         """The relation of the FROM clause (one table, CTE or derived table; no joins yet)."""
         joins = node.args.get("joins") or []
         if joins:
-            raise self.source.unsupported(joins[0], _join_name(joins[0]))
+            raise self.source.unsupported(joins[0], _join_name(joins[0]), hint=_JOIN_HINT)
         clause = node.args.get("from_")
         if clause is None:
-            raise self.source.unsupported(node, "SELECT without FROM")
+            hint = "add FROM and a table; queries over constants only are not supported"
+            raise self.source.unsupported(node, "SELECT without FROM", hint=hint)
         item = clause.this
         if isinstance(item, exp.Table):
             return self._table(item, ctes)
@@ -265,6 +279,13 @@ class QueryLowering:
         if distinct is not None and distinct.args.get("on") is not None:
             raise self.source.unsupported(distinct, "DISTINCT ON", keyword="DISTINCT")
         relation = self.from_(node, ctes)
+        if not node.expressions:  # DuckDB: "SELECT clause without selection list"
+            line, col = self.source.position(node)
+            hint = "name what to return: SELECT * or SELECT a, b"
+            raise ParseError(
+                "syntax error: SELECT without a column list", line=line, col=col, hint=hint
+            )
+        self._refuse_subqueries(node)
         items = self._select_items(node, relation)
         if items is not None:
             _expand_order_all(node, len(items))
@@ -284,6 +305,31 @@ class QueryLowering:
         if items is None:  # SELECT * over a table of unknown schema
             return self._passthrough(node, plan, scope, relation.unknown_because)
         return self._finish(node, plan, items, substitute, scope)
+
+    def _refuse_subqueries(self, node: exp.Select) -> None:
+        """Refuse a subquery outside FROM, naming its kind and clause (before anything
+        mistakes the aggregate inside ``(SELECT max(a) ...)`` for one of this SELECT)."""
+        for arg, clause in _SUBQUERY_CLAUSES:
+            value = node.args.get(arg)
+            for item in value if isinstance(value, list) else [value]:
+                if not isinstance(item, exp.Expr):
+                    continue
+                for sub in item.walk():
+                    if isinstance(sub, exp.Subquery | exp.Select | exp.Exists):
+                        raise self._subquery_error(sub, clause)
+
+    def _subquery_error(self, sub: exp.Expr, clause: str) -> UnsupportedSQLError:
+        parent = sub.parent
+        target: exp.Expr
+        if isinstance(sub, exp.Exists):
+            target, kind = sub, "EXISTS (subquery)"
+        elif isinstance(parent, exp.In):
+            target, kind = parent, "IN (subquery)"
+        elif isinstance(parent, exp.Any | exp.All):
+            target, kind = parent, f"{parent.key.upper()} (subquery)"
+        else:
+            target, kind = sub, "scalar subquery"
+        return self.source.unsupported(target, f"{kind} in {clause}", hint=SUBQUERY_HINT)
 
     def _where(self, predicate: exp.Expr, resolver: Resolver) -> Expr:
         resolved = resolver.substitute_aliases(predicate)
