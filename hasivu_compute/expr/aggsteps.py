@@ -36,7 +36,8 @@ from hasivu_compute.expr.aggregates import (
     spec_output_name,
 )
 from hasivu_compute.expr.binder import bind
-from hasivu_compute.expr.evaluate import cast_value, evaluate_column
+from hasivu_compute.expr.casts import cast_value
+from hasivu_compute.expr.evaluate import evaluate_column
 from hasivu_compute.expr.floats import canonical_floats, finish_nan_max, lower_nan_max
 from hasivu_compute.expr.nodes import AggCall, BoundColumn, Column, Expr, col
 from hasivu_compute.expr.sums import finish_integer_sums, lower_integer_sums

@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from hasivu_compute.expr import types as T
-from hasivu_compute.expr.evaluate import IEEE_COMPARE, cast_round_mode, like_pattern
+from hasivu_compute.expr.casts import cast_round_mode, decimal_rounding
+from hasivu_compute.expr.evaluate import IEEE_COMPARE, like_pattern
 from hasivu_compute.expr.nodes import Alias, BoundColumn, Call, Case, Cast, Expr, InList, Literal
 from hasivu_compute.expr.visitors import walk
 
@@ -94,9 +95,16 @@ def _cast(expr: Cast) -> pc.Expression | None:
     if child is None:
         return None
     source = expr.child.dtype
-    if (T.is_float(source) or T.is_decimal(source)) and T.is_integer(expr.dtype):
-        rounding = pc.RoundOptions(0, cast_round_mode(source))
-        return _call("round", [child], rounding).cast(expr.dtype)
+    rounding = decimal_rounding(source, expr.dtype)
+    if rounding is not None:  # widened by a digit first, as casts.cast_value does
+        wider, digits = rounding
+        options = pc.RoundOptions(digits, cast_round_mode(source))
+        return _call("round", [child.cast(wider)], options).cast(expr.dtype)
+    if T.is_float(source) and T.is_decimal(expr.dtype):
+        return None  # DuckDB rounds x * 10^scale half away from zero: casts.cast_value
+    if T.is_float(source) and T.is_integer(expr.dtype):
+        rounding_options = pc.RoundOptions(0, cast_round_mode(source))
+        return _call("round", [child], rounding_options).cast(expr.dtype)
     if pat.is_timestamp(source) and pat.is_date(expr.dtype):
         if source.tz is not None:
             child = _call("local_timestamp", [child])

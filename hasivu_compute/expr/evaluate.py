@@ -34,6 +34,7 @@ import pyarrow.types as pat
 
 from hasivu_compute._core.errors import ArithmeticOverflowError, BindError, InvalidDataError
 from hasivu_compute.expr import types as T
+from hasivu_compute.expr.casts import cast_value
 from hasivu_compute.expr.nodes import (
     AggCall,
     Alias,
@@ -209,29 +210,6 @@ def _column(expr: BoundColumn, batch: pa.RecordBatch) -> pa.Array:
     if index < 0:
         raise BindError(f"column '{expr.name}' is not in the batch (columns: {', '.join(names)})")
     return batch.column(index)
-
-
-def cast_value(value: Value, dtype: pa.DataType) -> Value:
-    """SQL CAST: float→integer rounds (see :func:`cast_round_mode`); timestamp→date truncates."""
-    source = value.type
-    if source.equals(dtype):
-        return value
-    if (T.is_float(source) or T.is_decimal(source)) and T.is_integer(dtype):
-        value = pc.round(value, round_mode=cast_round_mode(source))
-    if pat.is_timestamp(source) and pat.is_date(dtype):
-        if source.tz is not None:
-            value = pc.local_timestamp(value)
-        return pc.cast(pc.floor_temporal(value, unit="day"), dtype, safe=False)
-    if T.is_integer(source) and T.is_float(dtype):
-        # SQL rounds big integers to the nearest double (DuckDB: 2^62 + 1 -> 2^62);
-        # Arrow's safe cast would refuse anything past 2^53.
-        return pc.cast(value, dtype, safe=False)
-    return pc.cast(value, dtype)
-
-
-def cast_round_mode(source: pa.DataType) -> str:
-    """DuckDB rounds floats to even (``nearbyint``) and decimals half away from zero."""
-    return "half_to_even" if T.is_float(source) else "half_towards_infinity"
 
 
 def _case(expr: Case, batch: pa.RecordBatch) -> Value:

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.types as pat
 
 from hasivu_compute.expr import types as T
+from hasivu_compute.expr.casts import cast_value
 from hasivu_compute.expr.nodes import Alias, BoundColumn, Call, Cast, Expr, InList, Literal
 
 #: Some row of the chunk might satisfy the predicate: the chunk must be read.
@@ -272,4 +273,5 @@ def _monotonic_cast(source: pa.DataType, target: pa.DataType) -> bool:
 def _cast_value(value: object, source: pa.DataType, target: pa.DataType) -> object:
     if value is None:
         return None
-    return pa.scalar(value, type=source).cast(target).as_py()
+    # the cast the query runs (DuckDB's rounding), or the bounds would not match the rows
+    return cast_value(pa.scalar(value, type=source), target).as_py()

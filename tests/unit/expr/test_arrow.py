@@ -71,3 +71,19 @@ def test_negative_zero_is_in_like_equality() -> None:
     assert _project(table, pushed).to_pylist() == [True, True, False, None]
     neg = bind(col("c").is_in([-0.0]), table.schema)
     assert evaluate_column(neg, table).to_pylist() == [True, True, False, None]
+
+
+def test_pushed_down_decimal_casts_round_like_evaluate() -> None:
+    import decimal
+
+    values = [decimal.Decimal(v) for v in ("-0.5", "0.5", "-0.9", "0.4")]
+    table = pa.table({"tiny": pa.array([*values, None], pa.decimal128(1, 1))})
+    for target in (pa.int64(), pa.int8(), pa.decimal128(1, 0)):
+        bound = bind(col("tiny").cast(target), table.schema)
+        pushed = to_arrow_expression(bound)
+        assert pushed is not None, "decimal rounding casts push down"
+        ours = evaluate_column(bound, table).to_pylist()
+        assert _project(table, pushed).to_pylist() == ours == [-1, 1, -1, 0, None]
+    floats = pa.table({"f": pa.array([2.5, -0.5])})
+    to_decimal = bind(col("f").cast(pa.decimal128(5, 0)), floats.schema)
+    assert to_arrow_expression(to_decimal) is None, "double -> DECIMAL rounds in casts.py"
