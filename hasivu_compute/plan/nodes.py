@@ -17,13 +17,14 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 
-from hasivu_compute._core.errors import PlanError
+from hasivu_compute._core.errors import ConfigError, PlanError
 
 if TYPE_CHECKING:
     from hasivu_compute.expr import Expr
@@ -136,6 +137,24 @@ class PruningStats:
         return text
 
 
+def version_number(value: object, table: str) -> int:
+    """``value`` as a snapshot version (an int >= 1: versions count from 1).
+
+    Every way of naming a version (``c.table(name, version=...)``, the DataFrame
+    builder, SQL time travel) builds a :class:`Scan`, so this one check serves all.
+
+    Raises:
+        ConfigError: ``value`` is not an integer (a bool or str is refused, not read
+            as one) or is below 1; the message names the argument and the value.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1:
+        return int(value)
+    raise ConfigError(
+        f"version of table {table!r} must be a version number, an int >= 1 (see the "
+        f"table's history for its versions), got {value!r} ({type(value).__name__})"
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Scan(PlanNode):
     """Read a table at one snapshot.
@@ -165,6 +184,8 @@ class Scan(PlanNode):
     def __post_init__(self) -> None:
         if not isinstance(self.table, str) or not self.table:
             raise PlanError(f"Scan: table name must be a non-empty string, got {self.table!r}")
+        if self.version is not None:
+            object.__setattr__(self, "version", version_number(self.version, self.table))
         if self.columns is not None:
             _as_tuple(self, "columns")
             assert self.columns is not None

@@ -16,7 +16,7 @@ from collections.abc import Collection
 
 from sqlglot import exp
 
-from hasivu_compute._core.errors import UnsupportedSQLError
+from hasivu_compute._core.errors import ConfigError, UnsupportedSQLError
 from hasivu_compute.sql.parsing import SqlText
 
 __all__ = ["refuse_unread", "table_version", "unsupported_arg"]
@@ -149,6 +149,7 @@ def table_version(node: exp.Table, source: SqlText) -> int | None:
     Raises:
         UnsupportedSQLError: time travel we cannot answer exactly, or a version that
             is not a non-negative integer literal.
+        ConfigError: version 0 (versions are numbered from 1), as ``c.table`` says.
     """
     when = node.args.get("when")
     version = node.args.get("version")
@@ -172,6 +173,11 @@ def table_version(node: exp.Table, source: SqlText) -> int | None:
     if not (isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit()):
         raise source.unsupported(
             value, "time travel version other than a non-negative integer literal"
+        )
+    if int(value.this) < 1:  # the same error as c.table(name, version=0), with a position
+        raise ConfigError(
+            f"version of table {node.name!r} must be a version number, an int >= 1 (versions "
+            f"are numbered from 1), got {value.this}{source.where(value)}"
         )
     return int(value.this)
 

@@ -157,3 +157,38 @@ def test_fully_pruned_scan_still_plans_one_empty_fragment() -> None:
     )
     physical = plan_fragments(plan, SOURCE)
     assert len(physical.fragments) == 1 and physical.fragments[0].files == ()
+
+
+@pytest.mark.parametrize("version", ["2", True, False, 0, -1, 2.0, "latest"])
+def test_scan_version_must_be_a_version_number(version: object) -> None:
+    # `c.table(name, version="2")` failed deep inside with "Unknown format code 'd'"
+    from hasivu_compute._core.errors import ConfigError
+    from hasivu_compute.plan.builder import scan as builder_scan
+
+    for make in (
+        lambda: Scan("orders", version=version),  # type: ignore[arg-type]
+        lambda: builder_scan("orders", version),  # type: ignore[arg-type]
+        lambda: scan("orders", version),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ConfigError, match="version") as info:
+            make()
+        assert repr(version) in str(info.value), info.value
+        assert isinstance(info.value, ValueError)
+
+
+def test_scan_version_accepts_integers() -> None:
+    import numpy as np
+
+    assert Scan("orders", version=2).version == 2
+    pinned = Scan("orders", version=np.int64(3))  # type: ignore[arg-type]
+    assert pinned.version == 3 and type(pinned.version) is int
+    assert Scan("orders").version is None
+
+
+def test_sql_time_travel_to_version_zero_is_refused_with_its_position() -> None:
+    from hasivu_compute._core.errors import ConfigError
+    from hasivu_compute.sql import to_plan
+
+    with pytest.raises(ConfigError, match="version") as info:
+        to_plan("SELECT a FROM t AT (VERSION => 0)")
+    assert "line 1, column 32" in str(info.value), info.value

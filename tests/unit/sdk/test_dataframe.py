@@ -81,3 +81,12 @@ def test_misuse_is_a_plan_error(df: DataFrame) -> None:
         df.group_by("a").agg()
     with pytest.raises(PlanError):
         df.limit(-1)
+
+
+def test_connection_table_refuses_a_version_that_is_not_a_number() -> None:
+    from hasivu_compute._core.errors import ConfigError
+    from hasivu_compute.sdk.connection import Connection
+
+    # c.table() only builds a plan: no cluster is needed to see the argument refused
+    with pytest.raises(ConfigError, match=r"version.*'2'"):
+        Connection.table(object(), "orders", version="2")  # type: ignore[arg-type]
