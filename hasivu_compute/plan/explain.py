@@ -2,8 +2,9 @@
 
 Stages: ``bound`` (names and types resolved, snapshot pinned), ``optimized``
 (after the rule batches), ``physical`` (fragments and merge step), or ``all``.
-Every scan reports ``partitions kept/total, segments kept/total, chunks
-kept/total``; the physical stage lists fragments per exchange.
+Every scan reports what it reads: ``read partitions 1 of 8, segments 1 of 8,
+chunks 1 of 1`` (kept of total; the rest was pruned); the physical stage lists
+fragments per exchange.
 
 Example output::
 
@@ -15,7 +16,7 @@ Example output::
             PartialAggregate keys=[item_id] aggs=[sum(amount) AS revenue]
               Scan orders@3 columns=[item_id, amount] filter=(school_id = 17) ...
     == pruning ==
-    orders@3: partitions 1/8, segments 1/8, chunks 1/1
+    orders@3: read partitions 1 of 8, segments 1 of 8, chunks 1 of 1
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ STAGES = ("bound", "optimized", "physical")
 
 
 def pruning_summary(plan: PlanNode) -> list[str]:
-    """One line per scan: ``orders@3: partitions 1/8, segments 1/8, chunks 2/3``."""
+    """One line per scan: ``orders@3: read partitions 1 of 8, segments 1 of 8, chunks 2 of 3``."""
     lines = []
     for scan in scans(plan):
         name = scan.table if scan.version is None else f"{scan.table}@{scan.version}"

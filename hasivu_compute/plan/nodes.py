@@ -126,15 +126,20 @@ class PruningStats:
     chunks_total: int | None = None
     chunks_kept: int | None = None
 
-    def describe(self) -> str:
-        """``partitions 1/8, segments 2/16, chunks 3/40``."""
+    def counts(self) -> str:
+        """``partitions 1 of 8, segments 2 of 16, chunks 3 of 40``: kept of total."""
         text = (
-            f"partitions {self.partitions_kept}/{self.partitions_total}, "
-            f"segments {self.segments_kept}/{self.segments_total}"
+            f"partitions {self.partitions_kept} of {self.partitions_total}, "
+            f"segments {self.segments_kept} of {self.segments_total}"
         )
         if self.chunks_total is not None:
-            text += f", chunks {self.chunks_kept}/{self.chunks_total}"
+            text += f", chunks {self.chunks_kept} of {self.chunks_total}"
         return text
+
+    def describe(self) -> str:
+        """``read partitions 1 of 8, segments 2 of 16, chunks 3 of 40`` (what the scan
+        reads; the rest was pruned)."""
+        return f"read {self.counts()}"
 
 
 def version_number(value: object, table: str) -> int:

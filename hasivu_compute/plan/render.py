@@ -66,7 +66,8 @@ def describe(node: PlanNode, *, pruning: bool = True) -> str:
 
 
 def render(plan: PlanNode, *, pruning: bool = True, indent: int = 0) -> str:
-    """The whole plan as indented text (``pruning`` adds the scans' kept/total counts)."""
+    """The whole plan as indented text (``pruning`` adds what each scan reads:
+    ``read=(partitions 1 of 8, segments 2 of 16)``)."""
     lines: list[str] = []
     _render(plan, indent, lines, pruning)
     return "\n".join(lines)
@@ -86,7 +87,7 @@ def _scan(node: PlanNode, pruning: bool) -> str:
     if node.filter is not None:
         parts.append(f"filter={fmt(node.filter)}")
     if pruning and node.pruning is not None:
-        parts.append(f"pruned=({node.pruning.describe()})")
+        parts.append(f"read=({node.pruning.counts()})")
     return " ".join(parts)
 
 

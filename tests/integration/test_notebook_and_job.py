@@ -41,7 +41,7 @@ def test_quickstart_notebook_executes(
     )
     assert "orders" in text
     assert "(0, True, 2)" in text, "the retried ingest must add nothing (rows, duplicate, version)"
-    assert "Analyze:" in text and "partitions 1/8" in text
+    assert "Analyze:" in text and "read partitions 1 of 8" in text
 
 
 def test_example_job_is_exactly_once(ray_session: None, tmp_path: Path) -> None:

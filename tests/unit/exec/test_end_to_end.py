@@ -85,7 +85,7 @@ def test_explain_shows_every_stage_and_pruning(catalog: Catalog) -> None:
     text = explain(plan, catalog)
     for header in ("== bound ==", "== optimized ==", "== physical ==", "== pruning =="):
         assert header in text
-    assert "orders@3: partitions 1/4, segments 2/8" in text
+    assert "orders@3: read partitions 1 of 4, segments 2 of 8" in text
     assert "fragments: 1" in text
 
 
@@ -178,7 +178,7 @@ def test_added_column_prunes_files_written_before_it(catalog: Catalog) -> None:
     orders.append(batch)
     plan = scan("orders").filter(col("tip") > 1.0).select("order_id", "tip").plan
     text = explain(plan, catalog, "optimized")
-    assert "segments 4/12" in text, f"old files read as all-null tip: skipped\n{text}"
+    assert "segments 4 of 12" in text, f"old files read as all-null tip: skipped\n{text}"
     got = execute(plan, catalog)
     assert sorted(got.column("order_id").to_pylist()) == list(range(300, 308))
     nulls = execute(

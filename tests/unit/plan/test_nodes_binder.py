@@ -192,3 +192,16 @@ def test_sql_time_travel_to_version_zero_is_refused_with_its_position() -> None:
     with pytest.raises(ConfigError, match="version") as info:
         to_plan("SELECT a FROM t AT (VERSION => 0)")
     assert "line 1, column 32" in str(info.value), info.value
+
+
+def test_pruning_text_says_what_was_read() -> None:
+    # "pruned=(partitions 8/8)" read as if all 8 were pruned away, when all 8 were read
+    from hasivu_compute.plan.nodes import PruningStats
+
+    stats = PruningStats(8, 8, 48, 3, chunks_total=40, chunks_kept=5)
+    assert stats.describe() == "read partitions 8 of 8, segments 3 of 48, chunks 5 of 40"
+    assert PruningStats(8, 1, 16, 2).describe() == "read partitions 1 of 8, segments 2 of 16"
+    plan = bound(scan("orders").filter(col("school_id") == 2))
+    text = render(optimize(plan, OptimizerContext(SOURCE)), pruning=True)
+    assert "read=(partitions 1 of 4, segments 2 of 8" in text, text
+    assert "pruned=" not in text, text

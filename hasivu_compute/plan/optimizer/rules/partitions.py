@@ -4,10 +4,10 @@ Before / after (orders partitioned by ``school_id``, 8 schools)::
 
     Scan orders@3 filter=(school_id = 17)
     ->
-    Scan orders@3 filter=(school_id = 17) pruned=(partitions 1/8, segments 1/8)
+    Scan orders@3 filter=(school_id = 17) read=(partitions 1 of 8, segments 1 of 8)
 
 The scan records the surviving data files (so fragments are only planned for
-them) and the kept/total counts that explain prints. Scans without a filter are
+them) and the counts of what it reads that explain prints. Scans without a filter are
 annotated too (nothing pruned), so every scan reports its totals.
 """
 

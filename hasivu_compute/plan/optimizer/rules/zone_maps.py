@@ -2,9 +2,9 @@
 
 Before / after (``order_id`` ascending over time, one segment per append)::
 
-    Scan orders@5 filter=(order_id = 123) pruned=(partitions 1/1, segments 4/4)
+    Scan orders@5 filter=(order_id = 123) read=(partitions 1 of 1, segments 4 of 4)
     ->
-    Scan orders@5 filter=(order_id = 123) pruned=(partitions 1/1, segments 1/4, chunks 1/3)
+    Scan orders@5 filter=(order_id = 123) read=(partitions 1 of 1, segments 1 of 4, chunks 1 of 3)
 
 Segments are dropped by the merged zone maps the manifest keeps per data file
 (no I/O); for each surviving segment the footer is read and every chunk is
