@@ -56,11 +56,20 @@ from hasivu_compute.plan.nodes import (
 
 @dataclass(frozen=True, slots=True)
 class TableInfo:
-    """What binding needs to know about a table at one snapshot."""
+    """What binding needs to know about a table at one snapshot.
+
+    Attributes:
+        schema: the table's columns at that snapshot.
+        version: the snapshot version (None: leave the scan's).
+        partition_columns: source columns of the partition spec.
+        name: the name the table was created with, which the bound scan takes (a
+            look-up matches names case-insensitively, like DuckDB); None: keep the scan's.
+    """
 
     schema: pa.Schema
     version: int | None = None
     partition_columns: tuple[str, ...] = ()
+    name: str | None = None
 
 
 Resolver = Callable[[str, "int | None"], "TableInfo | pa.Schema"]
@@ -174,6 +183,7 @@ def _resolve_scan(scan: Scan, resolve: Resolver | None) -> Scan:
     version = info.version if info.version is not None else scan.version
     return replace(
         scan,
+        table=info.name or scan.table,  # one spelling downstream (caches, logs, explain)
         version=version,
         table_schema=plain_schema(info.schema),
         partition_columns=tuple(info.partition_columns),

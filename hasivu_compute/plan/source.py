@@ -189,8 +189,12 @@ class CatalogSource:
     def resolve(self, table: str, version: int | None) -> TableInfo:
         """The binder's resolver: schema, pinned version and partition columns."""
         snap = self.snapshot(table, version)
+        stored = getattr(self.table(table), "name", None)  # matched case-insensitively
         return TableInfo(
-            plain_schema(snap.schema.to_arrow()), snap.version, partition_columns(snap)
+            plain_schema(snap.schema.to_arrow()),
+            snap.version,
+            partition_columns(snap),
+            stored if isinstance(stored, str) else None,
         )
 
 

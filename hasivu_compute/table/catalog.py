@@ -3,6 +3,11 @@
 A table exists when its ``metadata/v00000001.json`` exists; creating a table is
 publishing that version with put-if-absent, so two processes creating the same
 table at once cannot both succeed.
+
+Table names follow DuckDB's rule, as column names do: a table keeps the name it
+was created with (its folder), and a look-up matches it exactly, else
+case-insensitively (``orders``, ``ORDERS`` and ``"Orders"`` all name ``Orders``);
+a name that differs from an existing one only in case cannot be created.
 """
 
 from __future__ import annotations
@@ -78,6 +83,14 @@ class Catalog:
             BindError: the partition spec names an unknown column or misfits its type.
         """
         _check_name(name)
+        existing = self._same_name(name)
+        if existing is not None:  # DuckDB: CREATE TABLE "orders" after Orders exists
+            if if_not_exists:
+                return self.load_table(existing)
+            same = "" if existing == name else f" as {existing!r} (names ignore case)"
+            raise TableExistsError(
+                f"table {name!r} already exists{same}; use another name or if_not_exists=True"
+            )
         table_schema = schema if isinstance(schema, TableSchema) else TableSchema.from_arrow(schema)
         check_storable(table_schema)  # refuse types segments cannot hold, before any write
         if not table_schema.fields:
@@ -104,22 +117,54 @@ class Catalog:
         return table
 
     def load_table(self, name: str) -> Table:
-        """Open an existing table; :class:`TableNotFoundError` (with near names) otherwise."""
-        _check_name(name)
-        table = self._table(name)
-        if not ManifestStore(table.io, name).versions():
-            from hasivu_compute._core.errors import near_matches
+        """Open an existing table, matched by name exactly, else case-insensitively; the
+        table's ``name`` is the one it was created with.
 
-            hint = near_matches(name, self.list_tables())
-            extra = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
-            raise TableNotFoundError(f"table {name!r} does not exist{extra}")
-        return table
+        Raises:
+            TableNotFoundError: no such table (near names suggested), or ``name`` matches
+                several tables that differ only in case (made before this rule).
+        """
+        return self._table(self.stored_name(name))
+
+    def stored_name(self, name: str) -> str:
+        """The name table ``name`` was created with (its folder): ``name`` itself when
+        such a table exists, else the one table equal to it ignoring case.
+
+        Raises:
+            TableNotFoundError: see :meth:`load_table`.
+        """
+        _check_name(name)
+        if self._exists(name):
+            return name
+        tables = self.list_tables()
+        folded = [t for t in tables if t.lower() == name.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        if folded:
+            raise TableNotFoundError(
+                f"table name {name!r} matches {', '.join(map(repr, folded))}, which differ "
+                "only in case; use the exact name (and rename all but one)"
+            )
+        from hasivu_compute._core.errors import near_matches
+
+        hint = near_matches(name, tables)
+        extra = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+        raise TableNotFoundError(f"table {name!r} does not exist{extra}")
 
     def table_exists(self, name: str) -> bool:
-        """Whether a table called ``name`` exists."""
-        return bool(_NAME_RE.match(name)) and bool(
-            ManifestStore(self._table(name).io, name).versions()
-        )
+        """Whether a table called ``name`` exists (matched as :meth:`load_table` does)."""
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            return False
+        return self._exists(name) or self._same_name(name) is not None
+
+    def _exists(self, name: str) -> bool:
+        return bool(ManifestStore(self._table(name).io, name).versions())
+
+    def _same_name(self, name: str) -> str | None:
+        """An existing table whose name equals ``name`` ignoring case, if any."""
+        if self._exists(name):
+            return name
+        return next((t for t in self.list_tables() if t.lower() == name.lower()), None)
 
     def list_tables(self) -> list[str]:
         """Names of all tables, sorted."""
@@ -131,8 +176,7 @@ class Catalog:
 
     def drop_table(self, name: str) -> None:
         """Delete a table and all its files; :class:`TableNotFoundError` if absent."""
-        self.load_table(name)
-        self.fileio.delete_tree(name)
+        self.fileio.delete_tree(self.stored_name(name))  # its folder, whatever the case asked
 
     def _table(self, name: str) -> Table:
         return Table(
