@@ -7,7 +7,6 @@ re-exported here is internal.
 from __future__ import annotations
 
 from hasivu_compute._core.errors import (
-    AccessDenied,
     BindError,
     ChecksumError,
     CommitConflictError,
@@ -17,7 +16,6 @@ from hasivu_compute._core.errors import (
     InvalidDataError,
     ParseError,
     PlanError,
-    PrivacyBudgetExceeded,
     SchemaMismatchError,
     TableExistsError,
     TableNotFoundError,
@@ -52,7 +50,6 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "AccessDenied",
     "BindError",
     "ChecksumError",
     "CommitConflictError",
@@ -65,7 +62,6 @@ __all__ = [
     "InvalidDataError",
     "ParseError",
     "PlanError",
-    "PrivacyBudgetExceeded",
     "SchemaMismatchError",
     "TableExistsError",
     "TableNotFoundError",

@@ -241,17 +241,6 @@ class ClusterError(HasivuError):
     """Connecting to or managing the Ray cluster failed."""
 
 
-# --- security and privacy ---------------------------------------------------------
-
-
-class AccessDenied(HasivuError, PermissionError):
-    """The principal is not allowed to do this."""
-
-
-class PrivacyBudgetExceeded(HasivuError):
-    """The request would overdraw the analyst's privacy budget; nothing was released."""
-
-
 def near_matches(name: str, candidates: Iterable[str], limit: int = 3) -> Sequence[str]:
     """Return up to ``limit`` candidates that look like ``name`` (for "did you mean")."""
     import difflib
