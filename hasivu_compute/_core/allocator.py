@@ -58,7 +58,7 @@ def tune_allocator() -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    ok = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-    ok = mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1 and ok
+    ok = int(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) == 1
+    ok = int(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) == 1 and ok
     _applied = ok
     return ok

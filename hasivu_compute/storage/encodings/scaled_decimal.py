@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from hasivu_compute._core.errors import StorageError
-from hasivu_compute.storage.encodings.base import Encoded, NDArray, Node
+from hasivu_compute.storage.encodings.base import Encoded, MetaScalar, NDArray, Node
 
 MAX_SCALE = 4
 _EXACT_INT = float(2**53)
@@ -67,7 +67,7 @@ def encode_scaled(values: NDArray, encode_int: Callable[[NDArray], Encoded]) -> 
     if found is None:
         return None
     scale, mode, ints = found
-    params: dict[str, int | str] = {"scale": scale}
+    params: dict[str, MetaScalar] = {"scale": scale}
     if mode != "div":  # files written before the mode existed decode as "div"
         params["mode"] = mode
     return Encoded("scaled", len(values), params, (), (encode_int(ints),))

@@ -35,3 +35,20 @@ def test_ruff_is_clean() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _strict_packages() -> list[str]:
+    """The package folders pyproject.toml declares mypy-strict (``hasivu_compute.plan.*``)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    overrides = config["tool"]["mypy"].get("overrides", [])
+    modules = [m for o in overrides if o.get("strict") for m in o["module"]]
+    return sorted({m.removesuffix(".*").replace(".", "/") for m in modules})
+
+
+def test_mypy_is_clean_where_the_project_claims_strict_typing() -> None:
+    packages = _strict_packages()
+    assert "hasivu_compute/plan" in packages, packages
+    result = subprocess.run([_tool("mypy"), *packages], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
