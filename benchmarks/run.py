@@ -107,6 +107,28 @@ def _other_targets(ingest: dict | None, storage: dict | None) -> list[dict]:
     return out
 
 
+def _target(name: str, measured: float | None, goal: str, met: bool, detail: str) -> dict:
+    return {"target": name, "measured": measured, "goal": goal, "met": met, "detail": detail}
+
+
+def _feeds_targets(feeds: dict | None) -> list[dict]:
+    """The feed targets of issue 9 (see benchmarks/feeds.py)."""
+    rows = (feeds or {}).get("rows", [])
+    out = []
+    for r in rows:
+        if r.get("shape") == "pos" and str(r.get("peer", "")).startswith("hasivu paced"):
+            out.append(_target("feeds: 8 producers, p50 ack (ms), paced", r["p50_ms"], "<= 10", r["p50_ms"] <= 10, r["peer"]))  # fmt: skip
+            out.append(_target("feeds: 8 producers, p99 ack (ms), paced", r["p99_ms"], "<= 50", r["p99_ms"] <= 50, r["peer"]))  # fmt: skip
+        if r.get("shape") == "pos" and r.get("peer") == "hasivu":
+            out.append(_target("feeds: 8 producers, rows/s acknowledged", r["rows_per_s"], ">= 300,000", r["rows_per_s"] >= 3e5, "back to back"))  # fmt: skip
+        if r.get("shape") == "schools" and r.get("peer") == "hasivu":
+            out.append(_target("feeds: per-school 60 x 50K, rows/s acknowledged", r["rows_per_s_acked"], ">= 1,000,000", r["rows_per_s_acked"] >= 1e6, f"all in segments: {r['rows_per_s']:,.0f} rows/s; max files per partition {r['max_files_per_partition']}"))  # fmt: skip
+        if r.get("shape") == "year" and r.get("summary"):
+            for key, goal in (("commit_ratio_last_vs_first", 1.3), ("one_school_day_ratio", 1.3), ("full_scan_vs_one_call", 1.2)):  # fmt: skip
+                out.append(_target(f"feeds: school year, {key}", r[key], f"<= {goal}", r[key] <= goal, "day 200 vs day 1 / vs one call"))  # fmt: skip
+    return out
+
+
 def _summary_md(targets: list[dict], steps: list[dict], quick: bool) -> str:
     lines = [
         f"# Benchmark summary ({'quick' if quick else 'full'})\n",
@@ -123,7 +145,9 @@ def _summary_md(targets: list[dict], steps: list[dict], quick: bool) -> str:
     for s in steps:
         steal = "—" if s.get("cpu_steal") is None else f"{100 * s['cpu_steal']:.0f}%"
         lines.append(f"| {s['step']} | {s['returncode']} | {s['seconds']:.0f} | {steal} |")
-    lines.append("\nDetails: storage.md/json, peers_*.md/json, ingest.md/json in this folder.")
+    lines.append(
+        "\nDetails: storage.md/json, peers_*.md/json, ingest.md/json, feeds.md/json in this folder."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -132,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="SF 0.1 and 1M orders everywhere")
     ap.add_argument(
-        "--skip", default="", help="comma-separated steps to skip: storage,peers,ingest"
+        "--skip", default="", help="comma-separated steps to skip: storage,peers,ingest,feeds"
     )
     args = ap.parse_args(argv)
     quick = ["--quick"] if args.quick else []
@@ -144,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
     )
     steps = []
-    for step in ("storage", "peers", "ingest"):
+    for step in ("storage", "peers", "ingest", "feeds"):
         if step in skip:
             continue
         print(f"== {step}", flush=True)
@@ -160,8 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "cpu_steal": common.steal_share(ticks, common.cpu_times()),
             }
         )
-    targets = _peer_targets(_load(f"peers_sf{sf:g}_{n_orders}")) + _other_targets(
-        _load("ingest"), _load("storage")
+    targets = (
+        _peer_targets(_load(f"peers_sf{sf:g}_{n_orders}"))
+        + _other_targets(_load("ingest"), _load("storage"))
+        + _feeds_targets(_load("feeds"))
     )
     common.save_results("summary", {"quick": args.quick, "steps": steps, "targets": targets})
     md = common.write_markdown("summary", _summary_md(targets, steps, args.quick))

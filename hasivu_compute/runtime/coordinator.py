@@ -18,7 +18,7 @@ import pyarrow as pa
 from hasivu_compute._core.config import Settings, load_settings
 from hasivu_compute._core.errors import CommitConflictError, HasivuError
 from hasivu_compute.runtime.compactor import AutoCompactor
-from hasivu_compute.runtime.logs import TableLogs
+from hasivu_compute.runtime.logs import TableLogs, block_writer
 from hasivu_compute.runtime.tablelog import BufferView, LogAck
 from hasivu_compute.runtime.values import CommitAck
 from hasivu_compute.storage.fileio import FileIO
@@ -86,8 +86,15 @@ class Coordinator:
         self._catalog = open_catalog(data_uri, storage_options, write_options(self.settings))
         self.started_at = time.time()
         self.compactions = AutoCompactor(self._catalog, self.settings)
+        put = _object_store_put()
         self.logs = TableLogs(
-            self._catalog, self.settings, _object_store_put(), self.compactions.after_commit
+            self._catalog,
+            self.settings,
+            put,
+            self.compactions.after_commit,
+            None
+            if put is None
+            else block_writer(data_uri, storage_options, write_options(self.settings)),
         )
 
     def pid(self) -> int:

@@ -17,7 +17,8 @@ from typing import Any
 
 from hasivu_compute._core.config import Settings
 from hasivu_compute._core.errors import TableNotFoundError
-from hasivu_compute.runtime.tablelog import PutBlock, TableLog
+from hasivu_compute.runtime.tablelog import PutBlock, TableLog, WriteBlocks
+from hasivu_compute.storage.segment import WriteOptions
 from hasivu_compute.table.catalog import Catalog
 from hasivu_compute.table.wal import WAL_DIR
 
@@ -41,10 +42,12 @@ class TableLogs:
         settings: Settings,
         put_block: PutBlock | None = None,
         after_flush: Callable[[str], Any] | None = None,
+        write_blocks: WriteBlocks | None = None,
     ) -> None:
         self._catalog = catalog
         self._settings = settings
         self._put = put_block
+        self._write_blocks = write_blocks
         self._after_flush = after_flush or (lambda _name: None)
         self._lock = threading.Lock()
         self._logs: dict[str, TableLog] = {}
@@ -65,6 +68,7 @@ class TableLogs:
                 log = TableLog(
                     self._catalog.load_table(name),
                     self._put,
+                    write_blocks=self._write_blocks,
                     flush_rows=s.log_flush_rows,
                     flush_age_s=s.log_flush_age_s,
                     max_buffer_rows=s.log_max_buffer_rows,
@@ -122,4 +126,44 @@ class TableLogs:
                 log.close()
 
 
-__all__ = ["TableLogs"]
+def block_writer(
+    data_uri: str, storage_options: dict[str, Any] | None, write_options: WriteOptions
+) -> WriteBlocks:
+    """Writes a flush's blocks in a Ray task, so the encoding (~1 CPU-s per 1M rows) runs in
+    another process, beside the coordinator, whose calls (acknowledging small writes) then
+    never wait for its interpreter: 60 calls of 50,000 orders into 16 school clusters were
+    acknowledged at 1.3-1.4M rows/s with the flush in the coordinator's process, 1.7-1.9M
+    with it in a task (all in segments: 0.64-0.67M vs 0.76-0.87M rows/s; warm workers).
+    The task reads the blocks from the object store and is retried if its worker dies (a
+    retry writes new files; the first attempt's are orphans for vacuum)."""
+    import ray
+
+    task = ray.remote(num_cpus=0, max_retries=2)(_write_blocks_task)
+
+    def write(table: Any, snapshot: Any, blocks: list[Any]) -> list[Any]:
+        refs = [b.ref for b in blocks]
+        ref = task.remote(
+            data_uri, storage_options, write_options, table.name, snapshot.version, *refs
+        )
+        return list(ray.get(ref))
+
+    return write
+
+
+def _write_blocks_task(
+    data_uri: str,
+    storage_options: dict[str, Any] | None,
+    write_options: WriteOptions,
+    name: str,
+    version: int,
+    *blocks: Any,
+) -> list[Any]:
+    import pyarrow as pa
+
+    from hasivu_compute.runtime.coordinator import open_catalog
+
+    table = open_catalog(data_uri, storage_options, write_options).load_table(name)
+    return table.write_data_files(pa.concat_tables(list(blocks)), base=table.snapshot(version))
+
+
+__all__ = ["TableLogs", "block_writer"]

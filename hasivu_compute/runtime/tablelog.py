@@ -34,6 +34,8 @@ from hasivu_compute.table.wal import LogCall, LogRecord, WriteAheadLog, to_ipc
 from hasivu_compute.table.writing import partition_slices
 
 PutBlock = Callable[[pa.Table], Any]
+# Writes a flush's sealed blocks as segments of the table at a snapshot (not committed).
+WriteBlocks = Callable[[Table, Snapshot, list[Any]], list[DataFile]]
 Item = tuple[CallKey | None, pa.Table, int, "bytes | None"]  # key, rows, schema id, IPC bytes
 RETAIN_FLUSHED_S = 30.0
 
@@ -137,6 +139,7 @@ class TableLog:
         table: Table,
         put_block: PutBlock | None = None,
         *,
+        write_blocks: WriteBlocks | None = None,
         flush_rows: int = 1 << 20,
         flush_age_s: float = 10.0,
         max_buffer_rows: int = 4 << 20,
@@ -144,6 +147,7 @@ class TableLog:
         self.table = table
         self.name = table.name
         self._put = put_block or (lambda t: t)
+        self._write_blocks = write_blocks or _write_here
         self.flush_rows = flush_rows
         self.flush_age_s = flush_age_s
         self.max_buffer_rows = max_buffer_rows
@@ -472,7 +476,7 @@ class TableLog:
                 start = self.flushed_lsn
             self.wal.rotate()  # later records go to a segment this flush will not delete
             keys = [c.key for e in entries for c in e.calls if c.key is not None]
-            version = self._commit_flush([b.data for b in blocks], keys, start, target)
+            version = self._commit_flush(blocks, keys, start, target)
             with self._cond:
                 self.flushed_lsn = target
                 now = time.monotonic()
@@ -487,12 +491,9 @@ class TableLog:
             self.wal.truncate_through(target)
             return version
 
-    def _commit_flush(
-        self, parts: list[pa.Table], keys: list[CallKey], start: int, end: int
-    ) -> int:
+    def _commit_flush(self, blocks: list[_Block], keys: list[CallKey], start: int, end: int) -> int:
         snapshot = self.table.snapshot()
-        data = pa.concat_tables(parts) if parts else None
-        files = [] if data is None else self.table.write_data_files(data, base=snapshot)
+        files = self._write_blocks(self.table, snapshot, blocks) if blocks else []
         try:
             result = self.table.commit_flush(files, keys, start, end)
         except CommitConflictError:
@@ -546,6 +547,12 @@ class TableLog:
                 "append_seconds": round(self.append_seconds, 3),
                 "write_seconds": round(self.write_seconds, 3),
             }
+
+
+def _write_here(table: Table, snapshot: Snapshot, blocks: list[Any]) -> list[DataFile]:
+    """Write a flush's blocks in this process."""
+    data = pa.concat_tables([b.data for b in blocks])
+    return table.write_data_files(data, base=snapshot)
 
 
 class _Hold:

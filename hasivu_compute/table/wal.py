@@ -85,6 +85,12 @@ def from_ipc(data: bytes | memoryview) -> pa.Table:
 
 def encode_record(record: LogRecord) -> bytes:
     """The frame bytes of ``record``."""
+    return b"".join(frame_parts(record))
+
+
+def frame_parts(record: LogRecord) -> list[bytes]:
+    """The frame of ``record`` as pieces to write in order (the calls' IPC bytes are not
+    copied into one buffer: a 50,000-order call is ~4 MB)."""
     calls = [
         None if c.key is None else [c.key.producer_id, c.key.sequence, c.key.digest, c.rows]
         for c in record.calls
@@ -102,12 +108,12 @@ def encode_record(record: LogRecord) -> bytes:
         },
         separators=(",", ":"),
     ).encode()
-    body = b"".join(parts)
     digest = xxhash.xxh64(header)
-    digest.update(body)
-    return (
-        _HEAD.pack(MAGIC, len(header), len(body)) + header + body + _TAIL.pack(digest.intdigest())
-    )
+    for part in parts:
+        digest.update(part)
+    body_len = sum(len(p) for p in parts)
+    head = _HEAD.pack(MAGIC, len(header), body_len) + header
+    return [head, *parts, _TAIL.pack(digest.intdigest())]
 
 
 def decode_frames(data: bytes, path: str) -> tuple[list[LogRecord], int]:
@@ -164,6 +170,7 @@ class WriteAheadLog:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._segment: int | None = None  # first lsn of the open local segment
+        self._last_lsn: dict[int, int] = {}  # segment's first lsn -> last lsn written in it
 
     # --- recovery ---------------------------------------------------------------
 
@@ -176,10 +183,12 @@ class WriteAheadLog:
         out: list[LogRecord] = []
         if self.io.is_local:
             segments = self._local_segments()
-            for i, (_, path) in enumerate(segments):
+            for i, (start, path) in enumerate(segments):
                 records, valid = decode_frames(self.io.read_bytes(path), path)
                 if i == len(segments) - 1:
                     self._cut(path, valid)
+                if records:
+                    self._last_lsn[start] = records[-1].lsn
                 out.extend(r for r in records if r.lsn > after_lsn)
         else:
             for lsn, path in self._objects():
@@ -215,18 +224,18 @@ class WriteAheadLog:
 
     def append(self, record: LogRecord) -> None:
         """Make ``record`` durable (fsync locally, one put on S3) before returning."""
-        frame = encode_record(record)
+        pieces = frame_parts(record)
         with self._lock:
             if not self.io.is_local:
-                self.io.write_bytes(f"{WAL_DIR}/{record.lsn:016d}.rec", frame)
+                self.io.write_bytes(f"{WAL_DIR}/{record.lsn:016d}.rec", b"".join(pieces))
                 return
             if self._fd is None:
                 self._open_segment(record.lsn)
             assert self._fd is not None
-            written = 0
-            while written < len(frame):
-                written += os.write(self._fd, frame[written:])
+            _write_all(self._fd, pieces)
             os.fsync(self._fd)
+            assert self._segment is not None
+            self._last_lsn[self._segment] = record.lsn
 
     def _open_segment(self, first_lsn: int) -> None:
         folder = os.path.join(self.io.root, WAL_DIR)
@@ -263,8 +272,12 @@ class WriteAheadLog:
                         self.io.delete(path)
 
     def _covered(self, path: str, lsn: int) -> bool:
-        records, _ = decode_frames(self.io.read_bytes(path), path)
-        return all(r.lsn <= lsn for r in records)
+        start = int(path.rsplit("/", 1)[-1][:-4])
+        last = self._last_lsn.get(start)
+        if last is None:  # not written or read by this process: look
+            records, _ = decode_frames(self.io.read_bytes(path), path)
+            last = max((r.lsn for r in records), default=0)
+        return last <= lsn
 
     def close(self) -> None:
         """Close the open segment (appends reopen one)."""
@@ -280,6 +293,18 @@ class WriteAheadLog:
     def files(self) -> Sequence[str]:
         """The log files present now (for tests and the dashboard)."""
         return [p for _, p in (self._local_segments() if self.io.is_local else self._objects())]
+
+
+def _write_all(fd: int, pieces: list[bytes]) -> None:
+    """Write every byte of ``pieces`` in order (``writev`` may write only part)."""
+    views = [memoryview(p) for p in pieces if p]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
 
 
 def iter_rows(records: Sequence[LogRecord]) -> Iterator[pa.Table]:

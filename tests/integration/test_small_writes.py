@@ -4,6 +4,7 @@ against DuckDB on the rows sent."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -159,3 +160,121 @@ def test_a_schema_change_keeps_buffered_rows(conn, orders_schema, make_orders) -
     more = make_orders(10, start=100).append_column("note", pa.array(["x"] * 10))
     conn.ingest("orders", more, producer_id="pos", sequence=1)
     assert conn.sql("SELECT count(note) AS notes FROM orders").column("notes").to_pylist() == [10]
+
+
+CLUSTER_SCRIPT = """
+import sys
+import numpy as np
+import pyarrow as pa
+import hasivu_compute as hc
+
+schema = pa.schema([("order_id", pa.int64()), ("school_id", pa.int32()), ("amount", pa.float64())])
+c = hc.connect(data_dir=sys.argv[1], num_shards=1, num_ingest_actors=1)
+c.create_table("orders", schema, partition_by=[("school_id", "bucket[4]")])
+print("READY", flush=True)
+for seq in range(100_000):
+    ids = np.arange(seq * 50, seq * 50 + 50)
+    batch = pa.table({"order_id": ids, "school_id": (ids % 9).astype(np.int32),
+                      "amount": (ids % 7).astype(np.float64)}, schema=schema)
+    c.ingest("orders", batch, producer_id="pos", sequence=seq)
+    print("ACKED", seq, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_the_whole_local_cluster_killed_loses_no_acknowledged_call(ray_session, tmp_path) -> None:
+    """SIGKILL of a producer's embedded cluster (driver, GCS, raylet, every actor) at once;
+    a new connection replays the log: every acknowledged call is there, and the producer's
+    retries of the calls it never heard back about land once."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    import psutil
+
+    from hasivu_compute.sdk import connect
+
+    data = tmp_path / "wh"
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLUSTER_SCRIPT, str(data)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    acked = -1
+    tree = [proc.pid]
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("ACKED"):
+                acked = int(line.split()[1])
+                if acked >= 40:
+                    break
+        tree = [proc.pid] + [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+        for pid in tree:  # everything at once: the driver, Ray's daemons, our actors
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+        for pid in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(pid).wait(timeout=30)
+    assert proc.stdout is not None
+    for line in proc.stdout.read().splitlines():  # acknowledged after we stopped reading
+        if line.startswith("ACKED"):
+            acked = int(line.split()[1])
+    assert acked >= 40
+    c = connect(data_dir=data, num_shards=1, num_ingest_actors=1)
+    try:
+        ids = set(c.sql("SELECT order_id FROM orders").column("order_id").to_pylist())
+        for seq in range(acked + 1):
+            assert set(range(seq * 50, seq * 50 + 50)) <= ids, f"acknowledged call {seq} lost"
+        schema = c.table("orders").schema
+        for seq in range(acked + 1, acked + 3):  # what the producer never heard back about
+            batch_ids = np.arange(seq * 50, seq * 50 + 50)
+            batch = pa.table(
+                {
+                    "order_id": batch_ids,
+                    "school_id": (batch_ids % 9).astype(np.int32),
+                    "amount": (batch_ids % 7).astype(np.float64),
+                },
+                schema=schema,
+            )
+            c.ingest("orders", batch, producer_id="pos", sequence=seq)
+        got = c.sql("SELECT order_id FROM orders").column("order_id").to_pylist()
+        assert sorted(got) == list(range((acked + 3) * 50)), "every call exactly once"
+    finally:
+        c.close()
+
+
+def test_partition_by_school_still_prunes_to_one_school(conn, make_orders) -> None:
+    """partition_by=["school_id"] (the README's example) hashes schools into clusters, sorted
+    by school inside: a one-school query reads one cluster's chunks of that school."""
+    import numpy as np
+
+    schema = pa.schema(
+        [("order_id", pa.int64()), ("school_id", pa.int32()), ("amount", pa.float64())]
+    )
+    conn.create_table("orders", schema, partition_by=["school_id"])
+    ids = np.arange(400_000)
+    rows = pa.table(
+        {"order_id": ids, "school_id": (ids % 500).astype(np.int32), "amount": (ids % 13) * 1.0},
+        schema=schema,
+    )
+    for seq in range(4):
+        conn.ingest("orders", rows.slice(seq * 100_000, 100_000), producer_id="load", sequence=seq)
+    conn.flush("orders")
+    snap = conn.runtime.current_snapshot("orders")
+    assert [f.transform for f in snap.spec.fields] == ["bucket[16]"]
+    assert len(snap.data_files) == 16, "16 clusters, not a file per school"
+    one = conn.sql_df("SELECT count(*) AS n, sum(amount) AS s FROM orders WHERE school_id = 17")
+    result = conn.runtime.query_runner().run(one.plan)
+    want = _oracle(rows, "SELECT count(*) AS n, sum(amount) AS s FROM orders WHERE school_id = 17")
+    assert result.table.column("n").to_pylist() == want.column("n").to_pylist()
+    assert result.table.column("s").to_pylist() == pytest.approx(want.column("s").to_pylist())
+    assert result.stats.shards_used == 1
+    assert result.stats.rows_scanned <= 400_000 // 16, "one cluster at most, chunk-pruned"
+    assert "partitions 1/16" in result.stats.pruning_text or "1 of 16" in result.stats.pruning_text
