@@ -46,3 +46,8 @@ class ShardActor(_Host):
 @ray.remote
 class IngestActor(_Host):
     """Hosts an :class:`~hasivu_compute.runtime.ingest.IngestWorker`."""
+
+
+@ray.remote
+class BackgroundActor(_Host):
+    """Hosts the coordinator's :class:`~hasivu_compute.runtime.background.BackgroundWorker`."""

@@ -50,12 +50,16 @@ class HeadScan:
 
 
 def head_scans(plan: PlanNode, fragments: Sequence[Any], source: Any) -> tuple[HeadScan, ...]:
-    """The head scans of ``plan`` (logical: version None), pinned as its fragments are."""
-    heads = {s.table for s in scans(plan) if s.version is None}
+    """The head scans of ``plan`` (logical: version None), pinned as its fragments are.
+
+    Names are compared ignoring case: the plan names a table as the query spelled
+    it, the fragments by the name it was created with.
+    """
+    heads = {s.table.casefold() for s in scans(plan) if s.version is None}
     out: dict[tuple[str, int], HeadScan] = {}
     for fragment in fragments:
         key = (fragment.table, fragment.version)
-        if fragment.table not in heads or key in out or fragment.version is None:
+        if fragment.table.casefold() not in heads or key in out or fragment.version is None:
             continue
         snap = source.snapshot(fragment.table, fragment.version)
         out[key] = HeadScan(

@@ -32,10 +32,13 @@ class AutoCompactor:
     Args:
         catalog: the tables.
         settings: ``compact_min_files`` (0: off) and ``compact_target_rows``.
+        rewriter: ``rewriter(name, target_rows)`` gives where merges are written (the
+            coordinator's background worker); None writes them on the compaction thread.
     """
 
-    def __init__(self, catalog: Catalog, settings: Settings) -> None:
+    def __init__(self, catalog: Catalog, settings: Settings, rewriter: Any | None = None) -> None:
         self._catalog = catalog
+        self._rewriter = rewriter  # (name, target_rows) -> rewriter; None: in this process
         self.min_files = settings.compact_min_files
         self.policy = CompactionPolicy(target_rows=settings.compact_target_rows)
         self._lock = threading.Lock()
@@ -71,7 +74,12 @@ class AutoCompactor:
         started = time.time()
         try:
             table = self._catalog.load_table(name)
-            result = compact_table(table, self.policy, mode="tiered", cancelled=stop.is_set)
+            rewriter = None
+            if self._rewriter is not None:
+                rewriter = self._rewriter(name, self.policy.target_rows)
+            result = compact_table(
+                table, self.policy, mode="tiered", rewriter=rewriter, cancelled=stop.is_set
+            )
             outcome: dict[str, Any] = {"ok": True, **asdict(result)}
         except Exception as exc:  # the table may be dropped meanwhile; report, never crash
             outcome = {

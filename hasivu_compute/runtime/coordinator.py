@@ -31,6 +31,13 @@ COMMIT_ATTEMPTS = 5
 EMPTY_VIEW = BufferView((), {}, 0)
 
 
+def _merges_on(worker: Any) -> Any:
+    """Compaction rewriters that run the merges on ``worker``."""
+    from hasivu_compute.runtime.upkeep import actor_rewriter
+
+    return lambda name, target_rows: actor_rewriter([worker], name, target_rows)
+
+
 def _object_store_put() -> Any:
     """``ray.put`` inside a Ray worker (buffer blocks go to the object store, where shards
     read them without a copy); None elsewhere (blocks are passed as they are)."""
@@ -85,17 +92,29 @@ class Coordinator:
         self.settings = settings or load_settings()
         self._catalog = open_catalog(data_uri, storage_options, write_options(self.settings))
         self.started_at = time.time()
-        self.compactions = AutoCompactor(self._catalog, self.settings)
         put = _object_store_put()
+        worker = None
+        if put is not None:  # inside Ray: flushes and compaction merges go to a worker
+            from hasivu_compute.runtime import background
+
+            worker = background.start(data_uri, storage_options, write_options(self.settings))
+        self.compactions = AutoCompactor(
+            self._catalog,
+            self.settings,
+            None if worker is None else _merges_on(worker),
+        )
         self.logs = TableLogs(
             self._catalog,
             self.settings,
             put,
             self.compactions.after_commit,
-            None
-            if put is None
-            else block_writer(data_uri, storage_options, write_options(self.settings)),
+            None if worker is None else block_writer(worker),
         )
+
+    def _name(self, name: str) -> str:
+        """The name the table was created with (names match ignoring case, as in DuckDB),
+        so its log, keys and background work are found whatever spelling a caller uses."""
+        return self._catalog.stored_name(name)
 
     def pid(self) -> int:
         """The OS process id (fault-injection tests kill it)."""
@@ -126,6 +145,7 @@ class Coordinator:
 
     def drop_table(self, name: str) -> None:
         """Drop a table (TableNotFoundError if absent); its background work stops first."""
+        name = self._name(name)
         self._catalog.load_table(name)
         self.logs.forget(name)
         self.compactions.stop(name)
@@ -141,6 +161,7 @@ class Coordinator:
         Raises:
             IngestKeyConflictError: the sequence is too old to tell.
         """
+        name = self._name(name)
         snapshot = self._catalog.load_table(name).refresh()
         record = snapshot.producers.get(producer_id, ProducerRecord())
         return record.lookup(producer_id, sequence, name)
@@ -161,6 +182,7 @@ class Coordinator:
         Raises:
             IngestKeyConflictError: ``key`` holds other rows; nothing was applied.
         """
+        name = self._name(name)
         last: CommitConflictError | None = None
         log = self.logs.get(name)  # the table's key authority, buffered calls included
         for attempt in range(COMMIT_ATTEMPTS):
@@ -189,6 +211,7 @@ class Coordinator:
             SchemaChangedError: validated against an older schema; validate again.
             IngestKeyConflictError: ``key`` holds other rows; nothing was written.
         """
+        name = self._name(name)
         return self.logs.get(name).append(key, from_ipc(payload), schema_id, payload)
 
     def append_many(
@@ -196,6 +219,7 @@ class Coordinator:
     ) -> list[LogAck | HasivuError]:
         """Several small calls of one driver as one group: ``(key, payload, schema id)``
         each; each gets its ack or its error."""
+        name = self._name(name)
         log = self.logs.get(name)
         return log.append_many([(k, from_ipc(p), sid, p) for k, p, sid in items])
 
@@ -211,11 +235,13 @@ class Coordinator:
     def flush(self, name: str) -> int | None:
         """Write every acknowledged row of ``name`` as segments now; the version that holds
         them (None if nothing was buffered)."""
+        name = self._name(name)
         self._catalog.load_table(name)
         return self.logs.flush(name)
 
     def log_stats(self, name: str) -> dict[str, Any]:
         """Buffered rows, log position and group-commit counters of ``name``."""
+        name = self._name(name)
         log = self.logs.existing(name)
         stats = {} if log is None else log.stats()
         error = self.logs.flush_errors.get(name)
@@ -230,6 +256,7 @@ class Coordinator:
             CommitConflictError: a file to remove is no longer live (the caller
                 discards ``add``).
         """
+        name = self._name(name)
         table = self._catalog.load_table(name)
         return int(table.commit_rewrite(list(remove), list(add), operation=operation).version)
 
@@ -238,6 +265,7 @@ class Coordinator:
     def alter_table(self, name: str, changes: Sequence[tuple[object, ...]]) -> int:
         """Apply schema changes as one version; returns it. Buffered small writes are
         flushed first (appends wait meanwhile), so the log never mixes schemas."""
+        name = self._name(name)
         table = self._catalog.load_table(name)
         log = self.logs.existing(name)
         if log is None:
@@ -252,17 +280,21 @@ class Coordinator:
         self, name: str, keep_last: int = 1, older_than_ms: int | None = None
     ) -> list[int]:
         """Expire old versions of ``name``; returns them."""
+        name = self._name(name)
         table = self._catalog.load_table(name)
         return table.expire_snapshots(keep_last=keep_last, older_than_ms=older_than_ms)
 
     def vacuum(self, name: str, grace_period_s: float) -> Any:
         """Delete files of ``name`` no retained version needs (orphans after the grace period)."""
+        name = self._name(name)
         return self._catalog.load_table(name).vacuum(grace_period_s=grace_period_s)
 
     def compaction_status(self, name: str) -> dict[str, Any]:
         """Whether a background compaction of ``name`` runs, and what the last one did."""
+        name = self._name(name)
         return self.compactions.status(name)
 
     def wait_for_compaction(self, name: str, timeout_s: float = 600.0) -> bool:
         """Wait until no background compaction of ``name`` runs; False on timeout."""
+        name = self._name(name)
         return self.compactions.wait(name, timeout_s)

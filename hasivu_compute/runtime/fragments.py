@@ -86,7 +86,7 @@ class FragmentDecoder:
 
 
 def pruning_lines(plan: PlanNode) -> tuple[str, ...]:
-    """``"orders: partitions 1/16, segments 2/48, chunks 2/48"`` for every scan that was pruned."""
+    """``"orders: read partitions 1 of 16, segments 2 of 48, chunks 2 of 48"`` per pruned scan."""
     out = []
     for scan in scans(plan):
         if scan.pruning is not None:

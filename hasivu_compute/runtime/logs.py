@@ -18,7 +18,6 @@ from typing import Any
 from hasivu_compute._core.config import Settings
 from hasivu_compute._core.errors import TableNotFoundError
 from hasivu_compute.runtime.tablelog import PutBlock, TableLog, WriteBlocks
-from hasivu_compute.storage.segment import WriteOptions
 from hasivu_compute.table.catalog import Catalog
 from hasivu_compute.table.wal import WAL_DIR
 
@@ -126,44 +125,22 @@ class TableLogs:
                 log.close()
 
 
-def block_writer(
-    data_uri: str, storage_options: dict[str, Any] | None, write_options: WriteOptions
-) -> WriteBlocks:
-    """Writes a flush's blocks in a Ray task, so the encoding (~1 CPU-s per 1M rows) runs in
-    another process, beside the coordinator, whose calls (acknowledging small writes) then
-    never wait for its interpreter: 60 calls of 50,000 orders into 16 school clusters were
-    acknowledged at 1.3-1.4M rows/s with the flush in the coordinator's process, 1.7-1.9M
-    with it in a task (all in segments: 0.64-0.67M vs 0.76-0.87M rows/s; warm workers).
-    The task reads the blocks from the object store and is retried if its worker dies (a
-    retry writes new files; the first attempt's are orphans for vacuum)."""
-    import ray
+def block_writer(worker: Any) -> WriteBlocks:
+    """Writes a flush's blocks on the coordinator's background worker (see
+    ``runtime.background``): the blocks go by object-store reference, no copy.
 
-    task = ray.remote(num_cpus=0, max_retries=2)(_write_blocks_task)
+    60 calls of 50,000 orders into 16 school clusters (warm): acknowledged at
+    1.3-1.4M rows/s with the flush on a coordinator thread, 1.7-1.9M with it in
+    another process; all in segments 0.64-0.67M vs 0.76-0.87M rows/s.
+    """
+    import ray
 
     def write(table: Any, snapshot: Any, blocks: list[Any]) -> list[Any]:
         refs = [b.ref for b in blocks]
-        ref = task.remote(
-            data_uri, storage_options, write_options, table.name, snapshot.version, *refs
-        )
+        ref = worker.call.remote("write_blocks", table.name, snapshot.version, *refs)
         return list(ray.get(ref))
 
     return write
-
-
-def _write_blocks_task(
-    data_uri: str,
-    storage_options: dict[str, Any] | None,
-    write_options: WriteOptions,
-    name: str,
-    version: int,
-    *blocks: Any,
-) -> list[Any]:
-    import pyarrow as pa
-
-    from hasivu_compute.runtime.coordinator import open_catalog
-
-    table = open_catalog(data_uri, storage_options, write_options).load_table(name)
-    return table.write_data_files(pa.concat_tables(list(blocks)), base=table.snapshot(version))
 
 
 __all__ = ["TableLogs", "block_writer"]

@@ -283,6 +283,7 @@ class Runtime:
         ``producer_id`` without ``sequence`` names the producer's call 0: right for
         a one-off load, and a second, different call under it is refused.
         """
+        name = self._catalog.stored_name(name)  # names match ignoring case, as in DuckDB
         if producer_id is not None and sequence is None:
             sequence = 0
         check_call_key(producer_id, sequence)
@@ -345,7 +346,7 @@ class Runtime:
 
     def flush(self, name: str) -> int | None:
         """Write the acknowledged small calls of ``name`` as segments; their version."""
-        return self.call_coordinator("flush", name)  # type: ignore[no-any-return]
+        return self.call_coordinator("flush", self._catalog.stored_name(name))  # type: ignore[no-any-return]
 
     def _plan_batches(self, data: object, batch_rows: int) -> tuple[Any, int | None]:
         """Batches to send, and the total row count when known."""
@@ -361,6 +362,7 @@ class Runtime:
         from hasivu_compute.runtime.upkeep import actor_rewriter, policy_for
         from hasivu_compute.table.compaction import compact_table
 
+        name = self._catalog.stored_name(name)
         table = self._catalog.load_table(name)
         policy = policy_for(self.settings, target_rows)
         rewriter = actor_rewriter(self.ingest_actors(), name, policy.target_rows)

@@ -77,13 +77,20 @@ class CurrentSnapshots:
         return version, self._store(name).claimed_checksum(version)
 
     def current(self, name: str) -> CurrentSnapshot:
-        """The current snapshot of ``name`` (re-read only when its key changed).
+        """The current snapshot of ``name`` (re-read only when its key changed); a name that
+        differs from the table's only in case finds it, as in the catalog.
 
         Raises:
             TableNotFoundError: no such table.
         """
         store = self._store(name)
-        version = store.latest_version()
+        try:
+            version = store.latest_version()
+        except TableNotFoundError:
+            stored = self._catalog.stored_name(name)
+            if stored == name:
+                raise
+            return self.current(stored)
         key = (version, store.claimed_checksum(version))
         with self._lock:
             entry = self._entries.get(name)

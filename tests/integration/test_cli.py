@@ -27,7 +27,7 @@ def test_demo_answers_every_dashboard_question(
     ):
         assert title in out, f"missing answer: {title}\n{out}"
     assert "ingested 30,000 orders" in out
-    assert re.search(r"partitions 1/1[0-9]", out), (
+    assert re.search(r"partitions 1 of 1[0-9]", out), (
         "the one-school question must prune to one partition"
     )
     assert "demo finished" in out

@@ -47,7 +47,7 @@ def test_dataframe_sql_explain_and_time_travel(conn, orders_schema, make_orders)
     result = conn.runtime.query_runner().run(one.plan)
     assert result.stats.shards_used == 1, "a one-school query touches one shard"
     text = one.explain(analyze=True)
-    assert "partitions 1/8" in text, text
+    assert "read partitions 1 of 8" in text, text
     assert "Analyze:" in text and "rows scanned" in text
 
     old = conn.table("orders", version=v1)
