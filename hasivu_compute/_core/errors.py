@@ -241,6 +241,10 @@ class ClusterError(HasivuError):
     """Connecting to or managing the Ray cluster failed."""
 
 
+class ConnectionClosedError(ClusterError):
+    """The connection was closed (or Ray was shut down under it); open a new one."""
+
+
 def near_matches(name: str, candidates: Iterable[str], limit: int = 3) -> Sequence[str]:
     """Return up to ``limit`` candidates that look like ``name`` (for "did you mean")."""
     import difflib

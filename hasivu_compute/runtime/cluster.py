@@ -10,6 +10,7 @@ job's ``runtime_env`` so workers on other nodes see the same values.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 import ray
@@ -46,7 +47,8 @@ class RayHandle:
     """What ``start_or_join`` did, so that ``leave`` undoes exactly that.
 
     Attributes:
-        started: this process called ``ray.init`` (and so must ``ray.shutdown``).
+        started: this connection's ``start_or_join`` called ``ray.init`` (Ray is shut
+            down when the last connection of the process leaves, not necessarily this one).
         address: the cluster address, for messages.
         mode: "embedded" (a local instance we started), "joined" (already
             initialised in this process) or "cluster" (an address was given).
@@ -55,6 +57,15 @@ class RayHandle:
     started: bool
     address: str
     mode: str
+
+
+# Connections of this process using Ray, and whether one of them started it: Ray stays up
+# until the last of them closes, whichever one started it (closing the first connection of
+# a notebook used to shut Ray down under the others, whose calls then hung forever).
+_USERS = 0
+_STARTED = False
+_MODE = "joined"  # how the Ray of this process was reached by the connection that started it
+_LOCK = threading.Lock()
 
 
 def start_or_join(
@@ -71,16 +82,30 @@ def start_or_join(
     Raises:
         ClusterError: the cluster at ``address`` cannot be reached.
     """
-    env = apply_env(settings)
-    if ray.is_initialized():
-        return RayHandle(started=False, address=_current_address(), mode="joined")
+    global _USERS, _STARTED, _MODE
+    with _LOCK:
+        env = apply_env(settings)
+        if ray.is_initialized():
+            _USERS += 1
+            mode = _MODE if _STARTED else "joined"
+            return RayHandle(started=False, address=_current_address(), mode=mode)
+        handle = _start(address, settings, num_cpus, env)
+        _USERS += 1
+        _STARTED, _MODE = True, handle.mode
+        return handle
+
+
+def _start(
+    address: str | None, settings: Settings, num_cpus: int | None, env: dict[str, str]
+) -> RayHandle:
     runtime_env = {"env_vars": env}
     try:
         if address is None and not os.environ.get("RAY_ADDRESS"):
             ray.init(
                 address="local",
                 num_cpus=num_cpus,
-                include_dashboard=False,
+                include_dashboard=settings.ray_dashboard,
+                dashboard_host="127.0.0.1",
                 namespace=NAMESPACE,
                 runtime_env=runtime_env,
                 log_to_driver=False,
@@ -105,9 +130,21 @@ def start_or_join(
 
 
 def leave(handle: RayHandle) -> None:
-    """Disconnect from Ray if (and only if) ``start_or_join`` connected us."""
-    if handle.started and ray.is_initialized():
-        ray.shutdown()
+    """A connection is done with Ray: shut it down if it was the last user of a Ray that a
+    connection of this process started (a Ray the user started is left alone)."""
+    global _USERS, _STARTED
+    with _LOCK:
+        _USERS = max(0, _USERS - 1)
+        if _USERS == 0 and _STARTED:
+            _STARTED = False
+            if ray.is_initialized():
+                ray.shutdown()
+
+
+def users() -> int:
+    """Connections of this process currently using Ray."""
+    with _LOCK:
+        return _USERS
 
 
 def _current_address() -> str:

@@ -53,8 +53,6 @@ def open_catalog(
 ) -> Catalog:
     """The catalog over ``data_uri`` (a local folder or ``s3://bucket/prefix``); its
     tables write segments with ``write_options`` (default: the storage defaults)."""
-    if "://" not in data_uri:
-        os.makedirs(data_uri, exist_ok=True)
     fileio = FileIO.from_uri(data_uri, **(storage_options or {}))
     return Catalog(fileio, write_options=write_options)
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import ray
 from ray.exceptions import GetTimeoutError, RayTaskError
 
 from hasivu_compute._core.errors import QueryFailedError
+from hasivu_compute.runtime import waits
 from hasivu_compute.runtime.ring import HashRing, routing_key
 from hasivu_compute.runtime.shard import FragmentStats
 from hasivu_compute.runtime.writers import ACTOR_FAILURES, unwrap_task_error
@@ -184,6 +184,7 @@ class QueryRunner:
         plan_cache: reuse prepared queries while their tables are unchanged
             (:class:`~hasivu_compute.runtime.plans.PlanCache`); None prepares every time.
         views: asks the coordinator for tables' buffered small writes (None: no buffers).
+        alive: raises if the connection can no longer be used (checked while waiting).
     """
 
     def __init__(
@@ -194,6 +195,7 @@ class QueryRunner:
         timeout_s: float = 600.0,
         plan_cache: Any | None = None,
         views: Any | None = None,
+        alive: Any | None = None,
     ) -> None:
         self._catalog = catalog
         self._shards = list(shards)
@@ -202,6 +204,7 @@ class QueryRunner:
         self._timeout = timeout_s
         self.plan_cache = plan_cache
         self._views = views
+        self._alive = alive
 
     # --- planning ----------------------------------------------------------------
 
@@ -353,7 +356,7 @@ class QueryRunner:
         retries = 0
         while True:
             try:
-                table, fstats = ray.get(task.ref, timeout=self._timeout)
+                table, fstats = waits.get(task.ref, timeout_s=self._timeout, alive=self._alive)
                 return table, fstats, retries
             except RayTaskError as exc:
                 raise unwrap_task_error(exc) from None

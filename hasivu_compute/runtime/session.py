@@ -20,7 +20,8 @@ import xxhash
 from ray.exceptions import ActorDiedError, RayTaskError
 
 from hasivu_compute._core.config import Settings, load_settings
-from hasivu_compute._core.errors import ClusterError, InvalidDataError
+from hasivu_compute._core.errors import ClusterError, ConnectionClosedError, InvalidDataError
+from hasivu_compute.runtime import waits
 from hasivu_compute.runtime.actors import CoordinatorActor, IngestActor, ShardActor
 from hasivu_compute.runtime.cluster import (
     NAMESPACE,
@@ -50,6 +51,12 @@ from hasivu_compute.table.validate import validate_batch
 
 COORDINATOR_WAIT_S = 120.0
 COORDINATOR_THREADS = 32
+
+# Connections of this process per data location: the coordinator of a location is shared by
+# all of them and stopped (outside a cluster) when the last one closes, not when whichever
+# connection created it closes. On a cluster it is detached: it outlives every driver.
+_COORDINATOR_USERS: dict[str, int] = {}
+_COORDINATOR_LOCK = threading.Lock()
 
 
 def resolve_data_uri(data_dir: str | os.PathLike[str] | None, settings: Settings) -> str:
@@ -101,6 +108,8 @@ class Runtime:
         self._ray: RayHandle = start_or_join(address, self.settings, num_cpus)
         self._created: list[Any] = []
         self._closed = False
+        with _COORDINATOR_LOCK:
+            _COORDINATOR_USERS[self.data_uri] = _COORDINATOR_USERS.get(self.data_uri, 0) + 1
         self._lock = threading.Lock()
         self._batchers: dict[str, Any] = {}
         try:
@@ -141,22 +150,25 @@ class Runtime:
             pass
         # Threaded: commits are optimistic and thread-safe, and a call that waits (for a
         # background compaction, a log flush) must not hold up every other table's commits.
-        handle = CoordinatorActor.options(  # type: ignore[attr-defined]
+        extra: dict[str, Any] = {"lifetime": "detached"} if self.mode == "cluster" else {}
+        return CoordinatorActor.options(  # type: ignore[attr-defined]
             **self._actor_options(
                 name=name,
                 namespace=NAMESPACE,
                 get_if_exists=True,
                 max_concurrency=COORDINATOR_THREADS,
+                **extra,
             )
         ).remote(Coordinator, self.data_uri, self.storage_options, self.settings)
-        self._created.append(handle)
-        return handle
 
     def _create_shards(self) -> list[Any]:
         shards = [
             ShardActor.options(  # type: ignore[attr-defined]
+                # No retries inside Ray: a fragment of a dead shard is sent to the next
+                # shard on the ring at once (see runtime/query.py), which reads the same
+                # immutable files, instead of waiting ~2 s for the dead one to restart.
                 **self._actor_options(
-                    max_task_retries=2, scheduling_strategy=spread_strategy(index)
+                    max_task_retries=0, scheduling_strategy=spread_strategy(index)
                 )
             ).remote(ShardWorker, self.data_uri, self._cache_bytes, self.storage_options, index)
             for index in range(self._num_shards)
@@ -187,13 +199,44 @@ class Runtime:
         """The coordinator actor handle."""
         return self._coordinator
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def check_open(self) -> None:
+        """Raise :class:`ConnectionClosedError` at once if this connection cannot be used.
+
+        A closed connection's actors are gone and a Ray shut down under it (by
+        ``ray.shutdown()``) would be started again, empty, by the next call: both
+        used to hang forever instead of failing.
+        """
+        if self._closed:
+            raise ConnectionClosedError(
+                f"this connection to {self.data_uri!r} was closed; open a new one with "
+                "hc.connect(...)"
+            )
+        if not ray.is_initialized():
+            raise ConnectionClosedError(
+                f"Ray was shut down in this process under the connection to {self.data_uri!r} "
+                "(ray.shutdown() was called); open a new one with hc.connect(...)"
+            )
+
     def close(self) -> None:
-        """Kill the actors this runtime created and leave Ray if it joined it."""
+        """Stop this connection's shard and ingest actors, the shared coordinator if this
+        was the last connection of the process using it (outside a cluster), and Ray if
+        a connection of this process started it and this was the last one; idempotent."""
         if self._closed:
             return
         self._closed = True
+        with _COORDINATOR_LOCK:
+            left = _COORDINATOR_USERS.get(self.data_uri, 1) - 1
+            _COORDINATOR_USERS[self.data_uri] = max(0, left)
         if ray.is_initialized():
-            for handle in self._created:
+            doomed = list(self._created)
+            if left <= 0 and self.mode != "cluster" and hasattr(self, "_coordinator"):
+                doomed.append(self._coordinator)
+            for handle in doomed:
                 try:
                     ray.kill(handle, no_restart=True)
                 except Exception:  # already gone: nothing to stop
@@ -211,11 +254,13 @@ class Runtime:
         A restarting actor is waited for (with backoff, up to
         ``COORDINATOR_WAIT_S``); a dead one is found again or re-created.
         """
+        self.check_open()
         deadline = time.monotonic() + COORDINATOR_WAIT_S
         delay = 0.1
         while True:
             try:
-                return ray.get(self._coordinator.call.remote(method, *args, **kwargs))
+                ref = self._coordinator.call.remote(method, *args, **kwargs)
+                return waits.get(ref, alive=self.check_open)
             except RayTaskError as exc:
                 raise unwrap_task_error(exc) from None
             except ACTOR_FAILURES as exc:
@@ -236,7 +281,10 @@ class Runtime:
         partition_by: Sequence[Any] | None = None,
         if_not_exists: bool = False,
     ) -> None:
-        """Create a table through the coordinator."""
+        """Create a table through the coordinator (arguments checked here first)."""
+        from hasivu_compute.table.catalog import check_create_args
+
+        check_create_args(name, schema, partition_by)
         self.call_coordinator(
             "create_table", name, schema, partition_by, if_not_exists, retry=if_not_exists
         )
@@ -283,6 +331,7 @@ class Runtime:
         ``producer_id`` without ``sequence`` names the producer's call 0: right for
         a one-off load, and a second, different call under it is refused.
         """
+        self.check_open()
         name = self._catalog.stored_name(name)  # names match ignoring case, as in DuckDB
         if producer_id is not None and sequence is None:
             sequence = 0
@@ -387,6 +436,7 @@ class Runtime:
     def query_runner(self) -> Any:
         """The scatter/gather executor over this runtime's shards (one per runtime: it
         holds the plan cache)."""
+        self.check_open()
         if self._runner is None:
             from hasivu_compute.runtime.query import QueryRunner
 
@@ -395,6 +445,7 @@ class Runtime:
                 self.shards,
                 plan_cache=self._plan_cache,
                 views=lambda requests: self.call_coordinator("log_views", requests),
+                alive=self.check_open,
             )
         return self._runner
 
@@ -407,15 +458,27 @@ class Runtime:
 
     def shard_pids(self) -> list[int]:
         """OS process ids of the shard actors (fault-injection tests kill them)."""
-        return [int(p) for p in ray.get([s.pid.remote() for s in self.shards])]
+        return _pids(self.shards)
 
     def ingest_pids(self) -> list[int]:
         """OS process ids of the ingest actors."""
-        return [int(p) for p in ray.get([a.pid.remote() for a in self.ingest_actors()])]
+        return _pids(self.ingest_actors())
 
     def coordinator_pid(self) -> int:
         """OS process id of the coordinator actor."""
         return int(self.call_coordinator("pid"))
+
+
+def _pids(actors: list[Any], wait_s: float = 60.0) -> list[int]:
+    """Process ids of ``actors``, waiting for any that is restarting after a crash."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return [int(p) for p in ray.get([a.pid.remote() for a in actors])]
+        except ACTOR_FAILURES:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _sliced(batches: Any, batch_rows: int, labelled: bool) -> Any:
@@ -454,9 +517,16 @@ class _NoBar:
         return None
 
 
+PROGRESS_MIN_ROWS = 1_000_000
+PROGRESS_DELAY_S = 2.0
+
+
 def _progress_bar(name: str, total: int | None, progress: bool | None) -> Any:
-    """A tqdm bar for long inputs (shown after one second; never for ``progress=False``)."""
-    if progress is False:
+    """A tqdm bar for long work only: by default, a call of a known size below
+    ``PROGRESS_MIN_ROWS`` gets none, and any other shows one only once it has run
+    ``PROGRESS_DELAY_S`` (a 300-row call used to print one when actors were starting);
+    ``progress=True`` shows it at once, ``False`` never."""
+    if progress is False or (progress is None and total is not None and total < PROGRESS_MIN_ROWS):
         return _NoBar()
     from tqdm import tqdm
 
@@ -465,7 +535,7 @@ def _progress_bar(name: str, total: int | None, progress: bool | None) -> Any:
         desc=f"ingest {name}",
         unit="rows",
         unit_scale=True,
-        delay=0.0 if progress else 1.0,
+        delay=0.0 if progress else PROGRESS_DELAY_S,
         leave=False,
     )
 

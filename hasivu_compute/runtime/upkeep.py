@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import ray
 
+from hasivu_compute.runtime import waits
 from hasivu_compute.runtime.writers import ACTOR_FAILURES, unwrap_task_error
 from hasivu_compute.table.compaction import CompactionPolicy, CompactionResult, CompactionTask
 from hasivu_compute.table.metadata import DataFile, Snapshot
@@ -65,7 +66,7 @@ def actor_rewriter(actors: Sequence[Any], name: str, target_rows: int) -> Any:
             task, ref, index = pending.popleft()
             for attempt in range(REWRITE_ATTEMPTS):
                 try:
-                    files = ray.get(ref)
+                    files = waits.get(ref)
                     break
                 except ray.exceptions.RayTaskError as exc:
                     raise unwrap_task_error(exc) from None

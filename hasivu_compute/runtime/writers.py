@@ -18,6 +18,7 @@ import ray
 from ray.exceptions import GetTimeoutError, ObjectLostError, RayActorError, RayTaskError
 
 from hasivu_compute._core.errors import HasivuError, IngestError
+from hasivu_compute.runtime import waits
 from hasivu_compute.runtime.values import WrittenBatch
 
 # Errors that mean "the worker (or the node holding its result) went away", not
@@ -99,7 +100,7 @@ class ActorBatchWriter:
         """The written files; re-sends the batch to the next actor if its actor died."""
         while True:
             try:
-                return ray.get(handle.result, timeout=self._timeout)  # type: ignore[no-any-return]
+                return waits.get(handle.result, timeout_s=self._timeout)  # type: ignore[no-any-return]
             except ACTOR_FAILURES as exc:
                 if handle.attempts >= self._max_attempts:
                     raise IngestError(

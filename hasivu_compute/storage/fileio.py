@@ -83,8 +83,9 @@ class FileIO:
         if s3_options:
             raise ConfigError(f"S3 options given for a local uri {uri!r}")
         path = uri[len("file://") :] if uri.startswith("file://") else uri
+        # No folder is made here: a reader opening a mistyped path must not leave an empty
+        # warehouse behind. Writes create the folders they need.
         path = os.path.abspath(os.path.expanduser(path))
-        os.makedirs(path, exist_ok=True)
         return cls(pafs.LocalFileSystem(), path)
 
     def child(self, subpath: str) -> FileIO:
@@ -129,6 +130,12 @@ class FileIO:
         """The whole content of a file; ``FileNotFoundError`` if it is missing."""
         with self.open_input(path) as f:
             return bytes(f.read_at(f.size(), 0)) if f.size() else b""
+
+    def root_exists(self) -> bool:
+        """Whether the root folder (or, on S3, anything under the prefix) exists."""
+        if self.is_local:
+            return os.path.isdir(self._root)
+        return bool(self.list_dirs()) or bool(self.list())
 
     def exists(self, path: str) -> bool:
         """Whether a file exists at ``path``."""

@@ -21,6 +21,7 @@ import pyarrow as pa
 from hasivu_compute._core.errors import (
     ConfigError,
     FileExistsConflict,
+    SchemaMismatchError,
     TableExistsError,
     TableNotFoundError,
 )
@@ -82,7 +83,7 @@ class Catalog:
             TableExistsError: the table exists (and ``if_not_exists`` is False).
             BindError: the partition spec names an unknown column or misfits its type.
         """
-        _check_name(name)
+        check_create_args(name, schema, partition_by)
         existing = self._same_name(name)
         if existing is not None:  # DuckDB: CREATE TABLE "orders" after Orders exists
             if if_not_exists:
@@ -149,6 +150,11 @@ class Catalog:
 
         hint = near_matches(name, tables)
         extra = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+        if not tables and not self.fileio.root_exists():
+            extra = (
+                f"; there is no warehouse at {self.fileio.uri!r} (nothing was ever written "
+                "there: check the data_dir)"
+            )
         raise TableNotFoundError(f"table {name!r} does not exist{extra}")
 
     def table_exists(self, name: str) -> bool:
@@ -182,6 +188,36 @@ class Catalog:
         return Table(
             name, self.fileio.child(name), write_options=self.write_options, **self.table_options
         )
+
+
+def check_create_args(name: object, schema: object, partition_by: object) -> None:
+    """Refuse arguments of ``create_table`` of the wrong kind, naming the argument (a
+    process sending them to the coordinator checks first, so the error is raised where the
+    call was made, not as a remote traceback).
+
+    Raises:
+        ConfigError / SchemaMismatchError: with the argument, what was given, what to pass.
+    """
+    _check_name(name)  # type: ignore[arg-type]
+    if not isinstance(schema, pa.Schema | TableSchema):
+        raise SchemaMismatchError(
+            f"schema of table {name!r} must be a pyarrow.Schema, got {type(schema).__name__}; "
+            "e.g. pa.schema([('order_id', pa.int64()), ('amount', pa.float64())])"
+        )
+    if partition_by is None:
+        return
+    if isinstance(partition_by, str | bytes) or not isinstance(partition_by, Sequence):
+        raise ConfigError(
+            f"partition_by of table {name!r} must be a list of column names or "
+            f"(column, transform) pairs, got {partition_by!r}"
+        )
+    for item in partition_by:
+        pair = isinstance(item, tuple | list) and len(item) == 2
+        if not (isinstance(item, str) or (pair and all(isinstance(x, str) for x in item))):
+            raise ConfigError(
+                f"partition_by of table {name!r}: {item!r} is neither a column name nor a "
+                "(column, transform) pair such as ('school_id', 'bucket[16]')"
+            )
 
 
 def _check_name(name: str) -> None:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from hasivu_compute.runtime import query as query_mod
+from hasivu_compute.runtime import waits as waits_mod
 from hasivu_compute.runtime.coordinator import Coordinator, open_catalog
 from hasivu_compute.runtime.fragments import FragmentDecoder
 from hasivu_compute.runtime.ingest import IngestWorker
@@ -81,7 +82,7 @@ class _Env:
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> _Env:
-    monkeypatch.setattr(query_mod, "ray", _LocalRay)
+    monkeypatch.setattr(waits_mod, "ray", _LocalRay)
     out = _Env(str(tmp_path / "wh"))
     out.coordinator.create_table("o", SCHEMA, [("school_id", "bucket[4]")])
     out.append([5, 5, 6], 2.0)

@@ -17,6 +17,7 @@ from ray.exceptions import ActorDiedError
 
 from hasivu_compute._core.errors import IngestError, QueryFailedError, SchemaMismatchError
 from hasivu_compute.runtime import query as query_mod
+from hasivu_compute.runtime import waits as waits_mod
 from hasivu_compute.runtime import writers as writers_mod
 from hasivu_compute.runtime.shard import FragmentStats
 from hasivu_compute.runtime.values import WrittenBatch
@@ -71,7 +72,7 @@ def _task(shard: int) -> Any:
 
 def _runner(actors: list[FakeActor], monkeypatch: pytest.MonkeyPatch) -> Any:
     fake = FakeRay(actors, lambda index, call: (pa.table({"shard": [index]}), _stats(index)))
-    monkeypatch.setattr(query_mod, "ray", fake)
+    monkeypatch.setattr(waits_mod, "ray", fake)
     monkeypatch.setattr(query_mod, "RETRY_BACKOFF_S", 0.0)
     return query_mod.QueryRunner(catalog=None, shards=actors, max_attempts=3)
 
@@ -93,6 +94,7 @@ def test_all_shards_dead_is_a_typed_error_not_a_subset(monkeypatch: pytest.Monke
 
 def _writer(actors: list[FakeActor], monkeypatch: pytest.MonkeyPatch, answer: Any) -> Any:
     monkeypatch.setattr(writers_mod, "ray", FakeRay(actors, answer))
+    monkeypatch.setattr(waits_mod, "ray", FakeRay(actors, answer))
     return writers_mod.ActorBatchWriter(actors, "orders", lambda files: None, max_attempts=2)
 
 
