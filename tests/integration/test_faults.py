@@ -47,18 +47,32 @@ def _loaded(conn, orders_schema, make_orders):
     )
 
 
-def _expected(conn, frame) -> pa.Table:
+def _expected(conn, frame, rows: pa.Table) -> pa.Table:
+    """The single-process answer (for exact ``equals`` of whole tables), after checking it
+    against DuckDB over the rows sent: the local engine runs the same fragments and merge
+    as the shards, so by itself it is not an oracle."""
+    import duckdb
+
     from hasivu_compute.exec import execute
     from hasivu_compute.runtime.coordinator import open_catalog
 
-    return execute(frame.plan, open_catalog(conn.data_dir))
+    local = execute(frame.plan, open_catalog(conn.data_dir))
+    orders = rows  # noqa: F841 - DuckDB reads the local by name
+    oracle = duckdb.sql(
+        "SELECT school_id, sum(amount) AS revenue, count(*) AS orders FROM orders "
+        "WHERE status = 'paid' GROUP BY school_id ORDER BY school_id"
+    ).to_arrow_table()
+    assert local.column_names == oracle.column_names
+    assert local.to_pylist() == oracle.to_pylist(), "whole-number sums compare exactly"
+    assert local.num_rows == 20
+    return local
 
 
 def test_shard_killed_during_query_gives_exact_answer_or_typed_error(
     conn, orders_schema, make_orders
 ) -> None:
     frame = _loaded(conn, orders_schema, make_orders)
-    expected = _expected(conn, frame)
+    expected = _expected(conn, frame, make_orders(N_ROWS))
     assert frame.to_arrow().equals(expected)
     outcomes, killed = [], []
     for victim in range(2):
@@ -86,9 +100,25 @@ def test_shard_killed_during_query_gives_exact_answer_or_typed_error(
             outcomes.append("typed error")
         _wait_gone(pid)
     # the shards came back (restarted) and answer exactly again
-    assert frame.to_arrow().equals(expected)
+    assert frame.to_arrow().equals(expected), f"after the kills ({outcomes})"
     assert not set(killed) & set(conn.runtime.shard_pids()), "killed shards were restarted"
-    assert outcomes
+
+
+def test_a_query_sent_to_a_dead_shard_is_retried_and_exact(
+    conn, orders_schema, make_orders
+) -> None:
+    """A shard killed just before the query: its fragment fails on the dead (restarting)
+    actor and must be sent again; the answer is exact and the stats prove the retry."""
+    frame = _loaded(conn, orders_schema, make_orders)
+    expected = _expected(conn, frame, make_orders(N_ROWS))
+    runner = conn.runtime.query_runner()
+    assert runner.run(frame.plan).stats.shards_used == 2, "both shards hold fragments"
+    victim = conn.runtime.shard_pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    result = runner.run(frame.plan)
+    assert result.table.equals(expected), "the answer after a shard crash is exact"
+    assert result.stats.retries > 0, "a fragment was re-sent: the crash was really hit"
+    _wait_gone(victim)
 
 
 def test_ingest_actor_killed_mid_stream_loses_and_duplicates_nothing(
@@ -126,7 +156,7 @@ def stream_again(make_orders, n_batches: int, rows: int):
 
 def test_coordinator_killed_restarts_from_storage(conn, orders_schema, make_orders) -> None:
     frame = _loaded(conn, orders_schema, make_orders)
-    expected = _expected(conn, frame)
+    expected = _expected(conn, frame, make_orders(N_ROWS))
     before = conn.runtime.coordinator_pid()
     os.kill(before, signal.SIGKILL)
     _wait_gone(before)

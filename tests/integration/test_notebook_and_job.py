@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,8 +40,10 @@ def test_quickstart_notebook_executes(
         if cell.cell_type == "code"
         for out in cell.get("outputs", [])
     )
-    assert "orders" in text
+    assert "['orders']" in text, "c.tables() lists the table the notebook created"
+    assert "(200000, 2)" in text, "the first ingest writes every row (rows, version)"
     assert "(0, True, 2)" in text, "the retried ingest must add nothing (rows, duplicate, version)"
+    assert "{'now': 250000, 'version 2': 200000}" in text, "time travel counts each version"
     assert "Analyze:" in text and "read partitions 1 of 8" in text
 
 
@@ -64,5 +67,30 @@ def test_example_job_is_exactly_once(ray_session: None, tmp_path: Path) -> None:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=240, env=env)
         assert proc.returncode == 0, proc.stderr[-3000:]
         outputs.append(proc.stdout)
-    assert "wrote" in outputs[0], outputs[0]
-    assert "already written" in outputs[1], "re-running the job for the same month adds nothing"
+    schools = _paid_schools_in_march(20_000)
+    first = re.search(
+        r"^2025-03: (\d+) schools, wrote (\d+) rows \(version \w+\)$", outputs[0], re.M
+    )
+    assert first, outputs[0]
+    assert int(first[1]) == int(first[2]) == schools, "one row per school with paid orders"
+    again = re.search(
+        r"^2025-03: (\d+) schools, already written \(version \w+\)$", outputs[1], re.M
+    )
+    assert again, outputs[1]
+    assert int(again[1]) == schools, "re-running the job for the same month adds nothing"
+
+
+def _paid_schools_in_march(n_orders: int) -> int:
+    """Schools with a paid order in 2025-03 among the job's sample orders (DuckDB)."""
+    import duckdb
+
+    from hasivu_compute.datagen import orders
+
+    con = duckdb.connect()
+    con.register("orders", orders(n_orders))  # what --sample-orders generates
+    return int(
+        con.sql(
+            "SELECT count(DISTINCT school_id) FROM orders WHERE status = 'paid' "
+            "AND meal_date >= DATE '2025-03-01' AND meal_date < DATE '2025-04-01'"
+        ).fetchall()[0][0]
+    )

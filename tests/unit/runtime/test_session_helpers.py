@@ -22,7 +22,8 @@ def test_local_paths_become_absolute_and_uris_are_kept(tmp_path: Path, monkeypat
 
 
 def test_one_coordinator_name_per_location() -> None:
-    assert coordinator_name("/a") == coordinator_name("/a")
+    # every process (drivers, jobs, actors) must derive the same name: a constant per location
+    assert coordinator_name("/a") == "hasivu-coordinator-0bcfa9bbb5ba"
     assert coordinator_name("/a") != coordinator_name("/b")
     assert coordinator_name("/a").startswith("hasivu-coordinator-")
 

@@ -84,14 +84,21 @@ def test_truncated_segment_is_refused(keep: int) -> None:
 
 
 def test_every_region_is_covered_by_a_checksum() -> None:
+    """Blocks and blooms (each with its checksum) tile the file from byte 0 up to the
+    footer, and the footer (checksummed in the trailer) and the trailer end it: no byte
+    of the file lies outside a checked region."""
+    from hasivu_compute.storage.footer import TRAILER
+
     reader = _open(DATA)
-    covered = sum(
-        b.region.length + (b.bloom.length if b.bloom else 0) for row in reader._blocks for b in row
-    )
-    footer_start = min(b.region.offset for row in reader._blocks for b in row)
-    assert footer_start == 0
-    # blocks + blooms + footer + trailer == file: verified by the reader's layout check
-    assert covered < len(DATA)
+    regions = [b.region for row in reader._blocks for b in row]
+    regions += [b.bloom for row in reader._blocks for b in row if b.bloom is not None]
+    assert any(b.bloom is not None for row in reader._blocks for b in row), "blooms are covered"
+    end = 0
+    for region in sorted(regions, key=lambda r: r.offset):
+        assert region.offset == end, f"gap or overlap at byte {end}"
+        end += region.length
+    footer_length, _, _ = TRAILER.unpack(DATA[-TRAILER.size :])
+    assert end + footer_length + TRAILER.size == len(DATA)
 
 
 def test_intact_segment_reads_back_exactly() -> None:

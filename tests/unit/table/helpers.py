@@ -33,6 +33,20 @@ def fake_file(
     )
 
 
+def forget_parsed_manifests() -> None:
+    """Drop the process-wide caches of parsed manifests, as a fresh process starts.
+
+    ``publish()`` seeds them with the very objects it wrote, so without this a read-back
+    in the same process hands out the published snapshot itself, and a test comparing
+    it with the snapshot it published compares a value with itself: no byte decoded.
+    """
+    from hasivu_compute.table import manifest, manifest_files
+
+    manifest._DECODED._entries.clear()
+    manifest_files._FILES.clear()
+    manifest_files._BUCKETS.clear()
+
+
 def first_snapshot(spec: PartitionSpec | None = None) -> Snapshot:
     schema = TableSchema.from_arrow(
         pa.schema([("id", pa.int64()), ("amount", pa.decimal128(10, 2))])

@@ -8,7 +8,7 @@ from hasivu_compute.table.catalog import Catalog
 from hasivu_compute.table.current import CurrentSnapshots
 from hasivu_compute.table.manifest import ManifestStore
 
-from .helpers import ORDERS, PARTITION_BY, make_orders
+from .helpers import ORDERS, PARTITION_BY, forget_parsed_manifests, make_orders
 
 
 def test_unchanged_table_is_answered_from_memory(catalog: Catalog, orders, monkeypatch) -> None:
@@ -64,4 +64,7 @@ def test_published_manifest_reads_back_equal(catalog: Catalog) -> None:
     body = data[len(manifest._PREFIX) + 16 + len(manifest._MIDDLE) : -1]
     from hasivu_compute.table.manifest_files import resolve
 
-    assert resolve(table.io, manifest._parse_body(body, "x")) == snap
+    forget_parsed_manifests()  # a real decode: the manifest files too, not the seeded cache
+    decoded = resolve(table.io, manifest._parse_body(body, "x"))
+    assert decoded.data_files is not snap.data_files
+    assert decoded == snap

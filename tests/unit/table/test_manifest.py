@@ -31,7 +31,7 @@ from hasivu_compute.table.manifest import (
 from hasivu_compute.table.metadata import Snapshot, Tombstone
 from hasivu_compute.table.producers import CommittedCall, ProducerRecord
 
-from .helpers import UTC, fake_file, first_snapshot
+from .helpers import UTC, fake_file, first_snapshot, forget_parsed_manifests
 
 RECORD = ProducerRecord(4, (CommittedCall(3, "00ff", 10, 2), CommittedCall(4, "0abc", 0, 2)))
 
@@ -52,11 +52,14 @@ def sample():
 
 
 def _roundtrip(snap: Snapshot) -> Snapshot:
-    """``snap`` published into a fresh store and read back by another store (refs dropped)."""
+    """``snap`` published into a fresh store and decoded from its bytes by another store
+    (refs dropped)."""
     with tempfile.TemporaryDirectory() as folder:
         io = FileIO.from_uri(folder)
-        ManifestStore(io, "t").publish(snap)
+        published = ManifestStore(io, "t").publish(snap)
+        forget_parsed_manifests()
         again = ManifestStore(io, "t").load(snap.version)
+        assert again is not published, "read back from storage, not from memory"
     return dataclasses.replace(again, manifests=(), producer_refs=())
 
 
