@@ -1,10 +1,12 @@
 """Ray job: revenue per school and month, written back as a table, exactly once.
 
 Submit it to a cluster (the working dir ships the script; the cluster image
-has hasivu_compute installed)::
+has hasivu_compute installed; the job API is reached through ``ray dashboard
+cluster/cluster.yaml`` with the cluster's token, see cluster/README.md)::
 
-    ray job submit --address http://HEAD:8265 --working-dir jobs \\
-        --runtime-env-json '{"env_vars": {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}}' \\
+    export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=~/.ray/hasivu-cluster.token
+    ray job submit --address http://127.0.0.1:8265 --working-dir jobs \\
+        --runtime-env-json '{"env_vars": {"RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}}' \\
         -- python school_month_revenue.py --data-dir s3://hasivu-warehouse/prod --month 2025-03
 
 or run it locally against a running Ray (``--address auto``) or embedded
