@@ -6,7 +6,8 @@ datetime at midnight (DuckDB's ``date_trunc`` on a DATE returns a TIMESTAMP);
 integers of every width, uint64 and HUGEINT included, stay exact.
 
 Column types are compared too: equal, or one of the :data:`ACCEPTED_TYPES`
-pairs, each a documented difference from DuckDB.
+pairs, each a documented difference from DuckDB; and column names: equal, or
+spelled alike by :data:`NAME_SPELLINGS` (unnamed expressions).
 """
 
 from __future__ import annotations
@@ -217,13 +218,45 @@ def type_difference(ours: pa.Schema, theirs: pa.Schema) -> str | None:
     return None
 
 
+# How DuckDB and we spell the name of an unnamed output column (``SELECT sum(x)``): DuckDB
+# prints its own rewrite of the expression; ours is the expression as sqlglot prints it. A name
+# is compared after both are brought to one spelling by these rewrites (and lower case,
+# without quotes); a column the query names itself (``AS``) must match exactly.
+NAME_SPELLINGS: tuple[tuple[str, str], ...] = (
+    (r"count_star\(\)", "count(*)"),
+    (r"date_part\('(\w+)', ([^)]+)\)", r"extract(\1 from \2)"),
+    (r"var_samp\(", "variance("),
+)
+
+
+def _spelling(name: str) -> str:
+    import re
+
+    text = name.lower().replace('"', "")
+    for pattern, replacement in NAME_SPELLINGS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def name_difference(ours: pa.Schema, theirs: pa.Schema) -> str | None:
+    """None when every column name equals DuckDB's, up to :data:`NAME_SPELLINGS`."""
+    for index, (a, b) in enumerate(zip(ours.names, theirs.names, strict=True)):
+        if a != b and _spelling(a) != _spelling(b):
+            return f"column {index} name: ours {a!r}, duckdb {b!r}"
+    return None
+
+
 def difference(
     ours: pa.Table, theirs: pa.Table, order_columns: Sequence[int] = (), *, check_types: bool = True
 ) -> str | None:
-    """None when ``ours`` equals ``theirs``: column types (see :func:`type_difference`;
-    ``check_types=False`` compares values only), bag of rows, and order of the ORDER BY keys."""
+    """None when ``ours`` equals ``theirs``: column names (see :func:`name_difference`) and
+    types (see :func:`type_difference`; ``check_types=False`` compares values only), bag of
+    rows, and order of the ORDER BY keys."""
     if ours.num_columns != theirs.num_columns:
         return f"column counts differ: ours {ours.column_names}, duckdb {theirs.column_names}"
+    named = name_difference(ours.schema, theirs.schema) if check_types else None
+    if named is not None:
+        return named
     typed = type_difference(ours.schema, theirs.schema) if check_types else None
     if typed is not None:
         return typed

@@ -115,7 +115,7 @@ def test_a_killed_coordinator_loses_no_acknowledged_call(conn, orders_schema, ma
 
     def producer(p: int) -> None:
         seq = 0
-        while not stop.is_set() and seq < 40:
+        while not stop.is_set() and seq < 25:
             start = (p * 1000 + seq) * 50
             for _attempt in range(5):
                 try:
@@ -130,7 +130,7 @@ def test_a_killed_coordinator_loses_no_acknowledged_call(conn, orders_schema, ma
                 acked.append(start)
             seq += 1
 
-    threads = [threading.Thread(target=producer, args=(p,)) for p in range(4)]
+    threads = [threading.Thread(target=producer, args=(p,)) for p in range(8)]
     for t in threads:
         t.start()
     time.sleep(1.0)
