@@ -37,7 +37,7 @@ PutBlock = Callable[[pa.Table], Any]
 # Writes a flush's sealed blocks as segments of the table at a snapshot (not committed).
 WriteBlocks = Callable[[Table, Snapshot, list[Any]], list[DataFile]]
 Item = tuple[CallKey | None, pa.Table, int, "bytes | None"]  # key, rows, schema id, IPC bytes
-RETAIN_FLUSHED_S = 30.0
+RETAIN_FLUSHED_S = 2.0  # flushed blocks kept for queries pinned just before the flush
 
 
 class SchemaChangedError(HasivuError):

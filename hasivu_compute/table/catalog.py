@@ -164,7 +164,10 @@ class Catalog:
         return self._exists(name) or self._same_name(name) is not None
 
     def _exists(self, name: str) -> bool:
-        return bool(ManifestStore(self._table(name).io, name).versions())
+        # Version 1's file is never deleted (expiry leaves a tombstone in its place), so one
+        # existence check answers; listing the versions cost O(versions): 13 ms per call
+        # after a school year of daily commits.
+        return self.fileio.exists(f"{name}/{METADATA_DIR}/v00000001.json")
 
     def _same_name(self, name: str) -> str | None:
         """An existing table whose name equals ``name`` ignoring case, if any."""

@@ -12,7 +12,11 @@ reference. So a commit costs O(changed files and producers), not O(table): with
 
 Many small appends would leave many small manifests, and a fresh reader opens
 each one; when a version would name more than ``MAX_MANIFESTS``, the small ones
-are merged into the new manifest (amortised: once per that many commits).
+are merged into the new manifest (amortised: once per that many commits). A
+commit that removes files (compaction) keeps a manifest that still holds mostly
+live files and names the removed ones in the version instead: rewriting the
+survivors made every reader parse them again after every merge (the driver's
+first call after a day's commit took 21 -> 56 ms over a school year).
 
 Files are written under unique names before the version that names them is
 published, so a crash leaves at most unreferenced files, which vacuum removes.
@@ -22,6 +26,7 @@ so a cache hit is always right, and each commit parses only what it wrote.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -113,6 +118,15 @@ def load_files(io: FileIO, ref: ManifestRef) -> tuple[DataFile, ...]:
     return files
 
 
+def live_files(io: FileIO, ref: ManifestRef) -> tuple[DataFile, ...]:
+    """The files of a manifest that are live in the version naming it (``ref.removed`` out)."""
+    files = load_files(io, ref)
+    if not ref.removed:
+        return files
+    gone = set(ref.removed)
+    return tuple(f for f in files if f.path not in gone)
+
+
 def load_bucket(io: FileIO, ref: ProducerRef) -> dict[str, ProducerRecord]:
     """The producer records of one bucket (cached by path and checksum)."""
     key = (ref.path, ref.checksum)
@@ -132,11 +146,9 @@ def load_bucket(io: FileIO, ref: ProducerRef) -> dict[str, ProducerRecord]:
 
 def resolve(io: FileIO, snapshot: Snapshot) -> Snapshot:
     """``snapshot`` (parsed from a version file, refs only) with its files and producers read."""
-    import dataclasses
-
     files: list[DataFile] = []
     for ref in snapshot.manifests:
-        files.extend(load_files(io, ref))
+        files.extend(live_files(io, ref))
     producers: dict[str, ProducerRecord] = {}
     for pref in snapshot.producer_refs:
         producers.update(load_bucket(io, pref))
@@ -156,8 +168,6 @@ def plan_storage(io: FileIO, snapshot: Snapshot) -> tuple[Snapshot, list[_Write]
     when the commit built it); the result carries its own, with ``data_files``
     in manifest order, plus the files to write before the version is published.
     """
-    import dataclasses
-
     writes: list[_Write] = []
     manifests, ordered = _plan_manifests(io, snapshot, writes)
     buckets = _plan_buckets(io, snapshot, writes)
@@ -175,14 +185,20 @@ def _plan_manifests(
     covered: set[str] = set()
     for ref in snapshot.manifests:
         files = load_files(io, ref)
-        if all(f.path in live for f in files):
-            kept.append((ref, files))
-            covered.update(f.path for f in files)
+        survivors = tuple(f for f in files if f.path in live)
+        gone = len(files) - len(survivors)
+        if gone * 2 > len(files):
+            continue  # mostly removed: its survivors go into the new manifest
+        if gone:  # reuse the file, naming what is no longer live in it
+            removed = tuple(sorted(f.path for f in files if f.path not in live))
+            ref = dataclasses.replace(ref, removed=removed, rows=sum(f.num_rows for f in survivors))
+        kept.append((ref, survivors))
+        covered.update(f.path for f in survivors)
     fresh = [f for f in snapshot.data_files if f.path not in covered]
     if len(kept) + bool(fresh) > MAX_MANIFESTS:
-        small = [(r, fs) for r, fs in kept if r.files < SMALL_MANIFEST_FILES]
+        small = [(r, fs) for r, fs in kept if len(fs) < SMALL_MANIFEST_FILES]
         if len(small) > 1 or fresh:
-            kept = [(r, fs) for r, fs in kept if r.files >= SMALL_MANIFEST_FILES]
+            kept = [(r, fs) for r, fs in kept if len(fs) >= SMALL_MANIFEST_FILES]
             fresh = [f for _, fs in small for f in fs] + fresh
     refs = [r for r, _ in kept]
     ordered = [f for _, fs in kept for f in fs]

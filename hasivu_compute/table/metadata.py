@@ -78,28 +78,41 @@ class ManifestRef:
     Attributes:
         path: relative to the table folder.
         checksum: xxh64 of the manifest's body (what the file must hold).
-        files: data files it lists.
-        rows: rows in those files.
+        files: data files the manifest file lists.
+        rows: rows in its files that are still live.
+        removed: paths it lists that are no longer live in this version (a rewrite or
+            a compaction removed them): the manifest is reused as it is and readers
+            skip these, instead of every reader parsing a rewritten copy.
     """
 
     path: str
     checksum: int
     files: int
     rows: int
+    removed: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {
+        out: dict[str, Any] = {
             "path": self.path,
             "checksum": f"{self.checksum:016x}",
             "files": self.files,
             "rows": self.rows,
         }
+        if self.removed:
+            out["removed"] = list(self.removed)
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> ManifestRef:
         """Inverse of :meth:`to_json`."""
-        return cls(str(obj["path"]), int(obj["checksum"], 16), int(obj["files"]), int(obj["rows"]))
+        return cls(
+            str(obj["path"]),
+            int(obj["checksum"], 16),
+            int(obj["files"]),
+            int(obj["rows"]),
+            tuple(str(p) for p in obj.get("removed", ())),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,3 +47,45 @@ def test_cli_renders_arrow_tables() -> None:
     console.print(arrow_table(pa.table({"school": [1, 2], "revenue": [1234.5, None]}), "t", 1))
     text = console.export_text()
     assert "1,234.50" in text and "1 more rows" in text
+
+
+def test_a_progress_bar_only_for_long_work() -> None:
+    from hasivu_compute.runtime.session import PROGRESS_MIN_ROWS, _NoBar, _progress_bar
+
+    assert isinstance(_progress_bar("t", 300, None), _NoBar), "a 300-row call shows no bar"
+    assert isinstance(_progress_bar("t", PROGRESS_MIN_ROWS - 1, None), _NoBar)
+    assert isinstance(_progress_bar("t", 10**9, False), _NoBar), "progress=False: never"
+    long = _progress_bar("t", PROGRESS_MIN_ROWS, None)
+    try:
+        assert not isinstance(long, _NoBar), "a long call gets a bar (after a delay)"
+    finally:
+        long.close()
+    shown = _progress_bar("t", 10, True)
+    try:
+        assert not isinstance(shown, _NoBar), "progress=True shows it whatever the size"
+    finally:
+        shown.close()
+
+
+def test_hasivu_tables_reads_the_catalog_without_ray(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyarrow as pa
+    import ray
+
+    from hasivu_compute.cli.main import main
+    from hasivu_compute.storage.fileio import FileIO
+    from hasivu_compute.table.catalog import Catalog
+
+    def no_ray(*args: object, **kwargs: object) -> None:
+        raise AssertionError("hasivu tables must not start Ray")
+
+    monkeypatch.setattr(ray, "init", no_ray)
+    Catalog(FileIO.from_uri(str(tmp_path / "wh"))).create_table(
+        "orders", pa.schema([("a", pa.int8())])
+    )
+    assert main(["tables", "--data-dir", str(tmp_path / "wh")]) == 0
+    assert capsys.readouterr().out.split() == ["orders"]
+    assert main(["tables", "--data-dir", str(tmp_path / "typo")]) == 1
+    assert "no warehouse at" in capsys.readouterr().out
+    assert not (tmp_path / "typo").exists()

@@ -113,3 +113,27 @@ def test_a_published_snapshot_is_what_a_reader_loads(store: ManifestStore) -> No
     assert loaded == snap
     assert [f.path for f in loaded.data_files] == ["data/f0.hseg", "data/f1.hseg", "data/f2.hseg"]
     assert [c.sequence for c in loaded.producers["p"].calls] == [0, 1, 2]
+
+
+def test_removing_a_few_files_keeps_the_manifest_and_names_them(store: ManifestStore) -> None:
+    files = tuple(fake_file(f"data/f{i}.hseg") for i in range(10))
+    first = commit(store, [AddDataFiles(files)], [])
+    (ref,) = first.manifests
+    written = _files(store, MANIFEST_DIR)
+    after = commit(store, [RemoveDataFiles(frozenset({"data/f3.hseg", "data/f7.hseg"}))], [])
+    assert _files(store, MANIFEST_DIR) == written, "no manifest rewritten for 2 of 10 files"
+    (kept,) = after.manifests
+    assert kept.path == ref.path and kept.removed == ("data/f3.hseg", "data/f7.hseg")
+    forget_parsed_manifests()
+    fresh = ManifestStore(store.io, "t").latest()
+    assert [f.path for f in fresh.data_files] == [
+        f"data/f{i}.hseg" for i in range(10) if i not in (3, 7)
+    ]
+    gone = commit(store, [RemoveDataFiles(frozenset(f"data/f{i}.hseg" for i in range(6)))], [])
+    assert all(m.path != ref.path for m in gone.manifests), "mostly removed: rewritten"
+    forget_parsed_manifests()
+    assert [f.path for f in ManifestStore(store.io, "t").latest().data_files] == [
+        "data/f6.hseg",
+        "data/f8.hseg",
+        "data/f9.hseg",
+    ]
