@@ -39,6 +39,9 @@ from benchmarks import common
 from hasivu_compute.datagen import ORDERS_SCHEMA, orders
 
 TARGET_POS_ROWS_S = 300_000
+# The paced run asks for a little more, so the rate it delivers (head start and the last
+# calls' stagger count in its wall time) is at least the target.
+PACED_HEADROOM = 1.1
 WINDOW = 10
 
 
@@ -134,13 +137,17 @@ def bench_pos(conn: Any, producers: int, calls: int, rows: int) -> list[dict[str
         r = conn.ingest("pos", batch, producer_id=f"pos-{p}", sequence=offset + seq)
         assert r.rows == batch.num_rows and not r.duplicate
 
-    latencies, wall = _run_producers(paced, work, rate=TARGET_POS_ROWS_S)
+    latencies, wall = _run_producers(paced, work, rate=TARGET_POS_ROWS_S * PACED_HEADROOM)
     t0 = time.perf_counter()
     conn.flush("pos")
     flushed = wall + time.perf_counter() - t0
     out.append(
         _pos_row(
-            f"hasivu paced {TARGET_POS_ROWS_S // 1000}K rows/s", latencies, wall, total, flushed
+            f"hasivu paced ({total / wall / 1000:.0f}K rows/s delivered)",
+            latencies,
+            wall,
+            total,
+            flushed,
         )
     )
 

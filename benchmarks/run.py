@@ -2,13 +2,17 @@
 
 Runs, each in its own process (so one part's Ray or memory state never skews the next):
 ``benchmarks.storage`` (segment format vs Parquet), ``benchmarks.peers`` (the query suite,
-our engine included) and ``benchmarks.ingest`` (rows/s to durable commit). Then checks the
-targets and writes ``benchmarks/results/summary.json`` and ``summary.md``:
+our engine included), ``benchmarks.ingest`` (rows/s to durable commit) and
+``benchmarks.feeds`` (small frequent writes). Then checks the targets and writes
+``benchmarks/results/summary.json`` and ``summary.md``:
 
 * ingest >= 1M rows/s;
 * TPC-H Q1 <= 1.5x DuckDB-on-Parquet; one school x one month <= 0.5x DuckDB-on-Parquet;
 * faster than Dask, Daft and Ray Data on every query;
-* storage: size <= 0.80x Parquet, decode >= 1.0x, encode >= 0.5x (from storage.py).
+* storage: size <= 0.80x Parquet, decode >= 1.0x, encode >= 0.5x (from storage.py);
+* feeds: 8 producers of 1,000-row calls at >= 300K rows/s with p50 <= 10 ms, p99 <= 50 ms;
+  per-school partitions >= 1M rows/s acknowledged; a school year's day 200 within 1.3x of
+  day 1 and full scans within 1.2x of the same data ingested in one call.
 """
 
 from __future__ import annotations
@@ -117,8 +121,9 @@ def _feeds_targets(feeds: dict | None) -> list[dict]:
     out = []
     for r in rows:
         if r.get("shape") == "pos" and str(r.get("peer", "")).startswith("hasivu paced"):
-            out.append(_target("feeds: 8 producers, p50 ack (ms), paced", r["p50_ms"], "<= 10", r["p50_ms"] <= 10, r["peer"]))  # fmt: skip
-            out.append(_target("feeds: 8 producers, p99 ack (ms), paced", r["p99_ms"], "<= 50", r["p99_ms"] <= 50, r["peer"]))  # fmt: skip
+            held = r["rows_per_s"] >= 3e5  # the latency targets hold at >= 300K rows/s
+            out.append(_target("feeds: 8 producers, p50 ack (ms), paced", r["p50_ms"], "<= 10 at >= 300K rows/s", held and r["p50_ms"] <= 10, r["peer"]))  # fmt: skip
+            out.append(_target("feeds: 8 producers, p99 ack (ms), paced", r["p99_ms"], "<= 50 at >= 300K rows/s", held and r["p99_ms"] <= 50, r["peer"]))  # fmt: skip
         if r.get("shape") == "pos" and r.get("peer") == "hasivu":
             out.append(_target("feeds: 8 producers, rows/s acknowledged", r["rows_per_s"], ">= 300,000", r["rows_per_s"] >= 3e5, "back to back"))  # fmt: skip
         if r.get("shape") == "schools" and r.get("peer") == "hasivu":

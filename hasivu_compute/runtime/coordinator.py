@@ -31,11 +31,15 @@ COMMIT_ATTEMPTS = 5
 EMPTY_VIEW = BufferView((), {}, 0)
 
 
-def _merges_on(worker: Any) -> Any:
+def _merges_on(worker: Any, catalog: Catalog) -> Any:
     """Compaction rewriters that run the merges on ``worker``."""
     from hasivu_compute.runtime.upkeep import actor_rewriter
 
-    return lambda name, target_rows: actor_rewriter([worker], name, target_rows)
+    def rewriter(name: str, target_rows: int) -> Any:
+        discard = catalog.load_table(name).discard_files
+        return actor_rewriter([worker], name, target_rows, discard=discard)
+
+    return rewriter
 
 
 def _object_store_put() -> Any:
@@ -99,7 +103,7 @@ class Coordinator:
         self.compactions = AutoCompactor(
             self._catalog,
             self.settings,
-            None if worker is None else _merges_on(worker),
+            None if worker is None else _merges_on(worker, self._catalog),
         )
         self.logs = TableLogs(
             self._catalog,

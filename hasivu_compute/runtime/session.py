@@ -414,7 +414,9 @@ class Runtime:
         name = self._catalog.stored_name(name)
         table = self._catalog.load_table(name)
         policy = policy_for(self.settings, target_rows)
-        rewriter = actor_rewriter(self.ingest_actors(), name, policy.target_rows)
+        rewriter = actor_rewriter(
+            self.ingest_actors(), name, policy.target_rows, discard=table.discard_files
+        )
 
         def commit_one(task: Any, added: list[Any]) -> int:
             return int(self.call_coordinator("commit_rewrite", name, task.files, added, "compact"))

@@ -111,7 +111,13 @@ class _Block:
     data: pa.Table
     slices: list[tuple[tuple[object, ...], int, int]]
     ref: Any
+    flushing: bool = False  # taken by the running flush: never merged into a newer block
     flushed_at: float | None = None
+
+    @property
+    def open(self) -> bool:
+        """Not yet taken by a flush: may still be merged with newer rows."""
+        return not self.flushing and self.flushed_at is None
 
 
 @dataclass(slots=True)
@@ -154,6 +160,10 @@ class TableLog:
         self.wal = WriteAheadLog(table.io)
         self._cond = threading.Condition()
         self._flush_lock = threading.Lock()
+        self._closed = False  # close() ran: flushes do nothing (the table may be deleted)
+        # Sealing (concatenate, sort by partition, share) runs outside ``_cond`` so appends
+        # never wait for it; this lock keeps one sealer at a time. Order: flush, seal, cond.
+        self._seal_lock = threading.Lock()
         self._queue: list[_Call] = []
         self._writing = False
         self._entries: list[_Entry] = []
@@ -416,11 +426,12 @@ class TableLog:
         schema ``schema_id``) must add; None when that version is too old (the rows it
         needs were flushed and dropped, or the schema changed): plan again on the latest.
         """
-        with self._cond:
-            if schema_id != self.schema_id or after_lsn < self._retained_from:
-                return None
+        with self._seal_lock:
             self._seal()
-            blocks = [b for b in self._blocks if b.last_lsn > after_lsn]
+            with self._cond:
+                if schema_id != self.schema_id or after_lsn < self._retained_from:
+                    return None
+                blocks = [b for b in self._blocks if b.last_lsn > after_lsn]
         pieces = [
             Piece(f"buffer://{self.name}/{b.block_id}/{i}", part, length, b.block_id, offset)
             for b in blocks
@@ -430,20 +441,32 @@ class TableLog:
         return BufferView(tuple(pieces), refs, sum(p.num_rows for p in pieces))
 
     def _seal(self) -> None:
-        """Turn entries not yet in a block into one (sorted by partition); merge unflushed
-        blocks when there are many. Called under the lock."""
-        sealed = self._blocks[-1].last_lsn if self._blocks else self._retained_from
-        fresh = [e for e in self._entries if e.lsn > sealed]
+        """Turn entries not yet in a block into one (sorted by partition); merge open blocks
+        when there are many. Called with ``_seal_lock`` held and ``_cond`` not: the
+        concatenating and sorting happen while appends go on, and a block is swapped in
+        only if the blocks it replaces are still the open tail of the list."""
+        with self._cond:
+            sealed = self._blocks[-1].last_lsn if self._blocks else self._retained_from
+            fresh = [e for e in self._entries if e.lsn > sealed]
         if fresh:
-            self._blocks.append(self._block([e.data for e in fresh], fresh[0].lsn, fresh[-1].lsn))
+            block = self._block([e.data for e in fresh], fresh[0].lsn, fresh[-1].lsn)
+            with self._cond:
+                self._blocks.append(block)
         # Merge the newest open blocks while the last is at least half the one before it
-        # (a binary counter): O(log n) blocks, each row re-sorted O(log n) times.
-        while len(self._blocks) >= 2:
-            prev, last = self._blocks[-2], self._blocks[-1]
-            if prev.flushed_at is not None or prev.data.num_rows > 2 * last.data.num_rows:
-                break
+        # (a binary counter): O(log n) blocks, each row re-sorted O(log n) times. Blocks a
+        # flush has taken are never merged: their rows would be flushed and read twice.
+        while True:
+            with self._cond:
+                if len(self._blocks) < 2:
+                    return
+                prev, last = self._blocks[-2], self._blocks[-1]
+                if not (prev.open and last.open) or prev.data.num_rows > 2 * last.data.num_rows:
+                    return
             merged = self._block([prev.data, last.data], prev.first_lsn, last.last_lsn)
-            self._blocks[-2:] = [merged]
+            with self._cond:
+                if self._blocks[-2:] != [prev, last] or not (prev.open and last.open):
+                    return  # a flush took them meanwhile (it seals under this lock: rare)
+                self._blocks[-2:] = [merged]
 
     def _block(self, parts: list[pa.Table], first: int, last: int) -> _Block:
         data, slices = partition_slices(pa.concat_tables(parts), self._snapshot)
@@ -466,22 +489,33 @@ class TableLog:
         """Write every acknowledged row as segments in one commit; the new version (None
         when nothing was buffered). Appends go on meanwhile; one flush at a time."""
         with self._flush_lock:
-            with self._cond:
+            if self._closed:
+                return None
+            with self._seal_lock:
                 self._seal()
-                target = self._blocks[-1].last_lsn if self._blocks else self.flushed_lsn
-                if target <= self.flushed_lsn:
-                    return None
-                blocks = [b for b in self._blocks if b.flushed_at is None]
-                entries = [e for e in self._entries if self.flushed_lsn < e.lsn <= target]
-                start = self.flushed_lsn
-            self.wal.rotate()  # later records go to a segment this flush will not delete
-            keys = [c.key for e in entries for c in e.calls if c.key is not None]
-            version = self._commit_flush(blocks, keys, start, target)
+                with self._cond:
+                    target = self._blocks[-1].last_lsn if self._blocks else self.flushed_lsn
+                    if target <= self.flushed_lsn:
+                        return None
+                    blocks = [b for b in self._blocks if b.flushed_at is None]
+                    for b in blocks:
+                        b.flushing = True
+                    entries = [e for e in self._entries if self.flushed_lsn < e.lsn <= target]
+                    start = self.flushed_lsn
+            try:
+                self.wal.rotate()  # later records go to a segment this flush will not delete
+                keys = [c.key for e in entries for c in e.calls if c.key is not None]
+                version = self._commit_flush(blocks, keys, start, target)
+            except BaseException:
+                with self._cond:
+                    for b in blocks:
+                        b.flushing = False  # still buffered: the next flush takes them
+                raise
             with self._cond:
                 self.flushed_lsn = target
                 now = time.monotonic()
                 for b in blocks:
-                    b.flushed_at = now
+                    b.flushed_at, b.flushing = now, False
                 self._unflushed -= sum(e.data.num_rows for e in entries)
                 self._entries = [e for e in self._entries if e.lsn > target]
                 for k in keys:
@@ -524,15 +558,22 @@ class TableLog:
     def schema_changed(self) -> None:
         """Adopt the table's new schema (after a flushed, held schema change)."""
         snapshot = self.table.snapshot()
-        with self._cond:
+        with self._seal_lock, self._cond:  # no seal of old-schema rows lands after this
             self._snapshot = snapshot
             self.schema_id = snapshot.schema.schema_id
             self._blocks = []
             self._retained_from = self.flushed_lsn
 
     def close(self) -> None:
-        """Close the log file (buffered rows stay durable in it)."""
-        self.wal.close()
+        """Close the log file (buffered rows stay durable in it).
+
+        Waits for a flush in progress, and later flushes do nothing: the table may be
+        deleted next, and a flush still writing segments into its folder would race
+        the deletion (and leave files behind in a dropped table's place).
+        """
+        with self._flush_lock:
+            self._closed = True
+            self.wal.close()
 
     def stats(self) -> dict[str, Any]:
         """Buffered rows, blocks, log position, and group-commit counters."""

@@ -10,10 +10,11 @@ coordinator call (the one place that changes tables) or, for reads like
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +27,7 @@ from hasivu_compute.table.metadata import DataFile, Snapshot
 from hasivu_compute.table.table import Table
 
 REWRITE_ATTEMPTS = 4
+DRAIN_TIMEOUT_S = 120.0  # a merge still running when its compaction stops
 
 HISTORY_SCHEMA = pa.schema(
     [
@@ -42,10 +44,20 @@ HISTORY_SCHEMA = pa.schema(
 )
 
 
-def actor_rewriter(actors: Sequence[Any], name: str, target_rows: int) -> Any:
+def actor_rewriter(
+    actors: Sequence[Any],
+    name: str,
+    target_rows: int,
+    discard: Callable[[list[DataFile]], None] | None = None,
+) -> Any:
     """A compaction rewriter that runs merges on ``actors``, two in flight per actor; a merge
     whose actor died is sent to the next one (a rewrite commits nothing, so it may run twice:
-    the first attempt's files are orphans for vacuum)."""
+    the first attempt's files are orphans for vacuum).
+
+    Closed early (a cancelled compaction, an error), it waits for the merges still in
+    flight and hands their files to ``discard``: nothing keeps writing into the table's
+    folder after the compaction returned (it may be dropped next).
+    """
 
     def send(snapshot: Snapshot, task: CompactionTask, index: int) -> Any:
         actor = actors[index % len(actors)]
@@ -58,27 +70,40 @@ def actor_rewriter(actors: Sequence[Any], name: str, target_rows: int) -> Any:
         queue = deque(tasks)
         limit = 2 * len(actors)
         sent = 0
-        while queue or pending:
-            while queue and len(pending) < limit:
-                task = queue.popleft()
-                pending.append((task, send(snapshot, task, sent), sent))
-                sent += 1
-            task, ref, index = pending.popleft()
-            for attempt in range(REWRITE_ATTEMPTS):
-                try:
-                    files = waits.get(ref)
-                    break
-                except ray.exceptions.RayTaskError as exc:
-                    raise unwrap_task_error(exc) from None
-                except ACTOR_FAILURES:
-                    if attempt + 1 == REWRITE_ATTEMPTS:
-                        raise
-                    time.sleep(0.2 * (attempt + 1))  # let Ray restart the actor
-                    index += 1
-                    ref = send(snapshot, task, index)
-            yield task, list(files)
+        try:
+            while queue or pending:
+                while queue and len(pending) < limit:
+                    task = queue.popleft()
+                    pending.append((task, send(snapshot, task, sent), sent))
+                    sent += 1
+                task, ref, index = pending.popleft()
+                for attempt in range(REWRITE_ATTEMPTS):
+                    try:
+                        files = waits.get(ref)
+                        break
+                    except ray.exceptions.RayTaskError as exc:
+                        raise unwrap_task_error(exc) from None
+                    except ACTOR_FAILURES:
+                        if attempt + 1 == REWRITE_ATTEMPTS:
+                            raise
+                        time.sleep(0.2 * (attempt + 1))  # let Ray restart the actor
+                        index += 1
+                        ref = send(snapshot, task, index)
+                yield task, list(files)
+        finally:
+            _drain([ref for _task, ref, _index in pending], discard)
 
     return run
+
+
+def _drain(refs: list[Any], discard: Callable[[list[DataFile]], None] | None) -> None:
+    """Wait for merges nobody will commit, and discard what they wrote."""
+    leftover: list[DataFile] = []
+    for ref in refs:
+        with contextlib.suppress(Exception):  # a failed merge wrote nothing to keep
+            leftover.extend(waits.get(ref, timeout_s=DRAIN_TIMEOUT_S))
+    if leftover and discard is not None:
+        discard(leftover)
 
 
 def history_table(table: Table) -> pa.Table:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import os
 import uuid
 from dataclasses import dataclass
@@ -209,7 +210,8 @@ class FileIO:
         """Delete a folder and everything below it (missing is fine).
 
         A file that vanishes while the tree is walked (a writer's temporary file
-        renamed into place) makes the walk fail; it is simply walked again.
+        renamed into place), or appears in a folder already emptied, makes the walk
+        fail; it is simply walked again.
         """
         full = self._full(prefix)
         for attempt in range(5):
@@ -221,6 +223,11 @@ class FileIO:
             except FileNotFoundError:
                 if attempt == 4:
                     raise
+            except OSError as exc:
+                if exc.errno != errno.ENOTEMPTY and "not empty" not in str(exc).lower():
+                    raise
+                if attempt == 4:
+                    raise StorageError(f"cannot delete {prefix!r}: {exc}") from exc
 
     # --- local internals --------------------------------------------------------
 

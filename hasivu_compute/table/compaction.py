@@ -226,7 +226,8 @@ def compact_table(
     (default: one at a time in this process, so one group of at most
     ``target_rows`` rows is held); ``committer`` commits one merge and returns
     the version (default: :meth:`Table.commit_rewrite`). ``cancelled`` is asked
-    before each commit: once it says True, the remaining merges are dropped.
+    before each commit: once it says True, the remaining merges are dropped, and the
+    rewriter is closed (it waits for merges in flight) before this returns.
     """
     started = time.perf_counter()
     policy = policy or CompactionPolicy()
@@ -235,20 +236,26 @@ def compact_table(
     rewrite_all = rewriter or _local_rewriter(table, policy.target_rows)
     commit_one = committer or _local_committer(table)
     tally = _Tally()
-    for task, added in rewrite_all(snapshot, tasks):
-        if cancelled is not None and cancelled():
-            table.discard_files(added)
-            break
-        try:
-            tally.version = commit_one(task, added)
-        except CommitConflictError:
-            table.discard_files(added)
-            tally.skipped += 1
-            continue
-        tally.removed += len(task.files)
-        tally.added += len(added)
-        tally.rows += task.rows
-        tally.tasks += 1
+    merges = rewrite_all(snapshot, tasks)
+    try:
+        for task, added in merges:
+            if cancelled is not None and cancelled():
+                table.discard_files(added)
+                break
+            try:
+                tally.version = commit_one(task, added)
+            except CommitConflictError:
+                table.discard_files(added)
+                tally.skipped += 1
+                continue
+            tally.removed += len(task.files)
+            tally.added += len(added)
+            tally.rows += task.rows
+            tally.tasks += 1
+    finally:  # a rewriter with merges in flight waits for them before we return
+        close = getattr(merges, "close", None)
+        if close is not None:
+            close()
     return CompactionResult(
         table=table.name,
         files_before=len(snapshot.data_files),

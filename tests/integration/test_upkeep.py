@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 import duckdb
 import pyarrow as pa
@@ -145,3 +146,30 @@ def test_expire_then_vacuum_frees_old_files(conn, orders_schema, make_orders) ->
     assert len([p for p in freed.deleted if p.startswith("data/")]) == 8
     _check(conn, rows)
     assert conn.verify("orders").ok
+
+
+def test_a_compaction_stopped_early_leaves_no_merge_writing(
+    conn, orders_schema, make_orders
+) -> None:
+    """Merges run on actors, several in flight: a compaction that stops early (cancelled
+    before a drop, or failed) waits for them and deletes what they wrote, so nothing
+    keeps writing into a folder that may be deleted next."""
+    from hasivu_compute.runtime.upkeep import actor_rewriter
+    from hasivu_compute.table.compaction import CompactionPolicy, plan_compaction
+
+    conn.create_table("orders", orders_schema, partition_by=[("school_id", "bucket[4]")])
+    _small_calls(conn, make_orders, 6)
+    table = conn.runtime._catalog.load_table("orders")
+    snapshot = table.snapshot()
+    tasks = plan_compaction(snapshot, CompactionPolicy(), "full")
+    assert len(tasks) == 4
+    merges = actor_rewriter(
+        conn.runtime.ingest_actors(), "orders", 1_000_000, discard=table.discard_files
+    )(snapshot, tasks)
+    _task, first = next(merges)  # the other three are in flight on the actors
+    merges.close()
+    table.discard_files(first)
+    time.sleep(3)  # a merge left running would have written its files by now
+    committed = {f.path for f in snapshot.data_files}
+    on_disk = {p for p in table.io.list("data") if p.endswith(".hseg")}
+    assert on_disk == committed, "no file of an unfinished merge is left or still coming"

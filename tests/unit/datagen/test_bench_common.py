@@ -144,3 +144,22 @@ def _answers_by_hand(data: pa.Table) -> dict[str, pa.Table]:
         "school_month": per_month,
         "top_students": top,
     }
+
+
+def test_feed_latency_targets_hold_only_at_the_target_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks.run import _feeds_targets
+
+    def paced(rate: float, p50: float, p99: float) -> dict:
+        row = {"shape": "pos", "peer": "hasivu paced", "rows_per_s": rate}
+        return {"rows": [row | {"p50_ms": p50, "p99_ms": p99}]}
+
+    met = {t["target"]: t["met"] for t in _feeds_targets(paced(310_000, 3.0, 20.0))}
+    assert met == {
+        "feeds: 8 producers, p50 ack (ms), paced": True,
+        "feeds: 8 producers, p99 ack (ms), paced": True,
+    }
+    slow = _feeds_targets(paced(290_000, 3.0, 20.0))
+    assert [t["met"] for t in slow] == [False, False], "fast acks at a lower rate do not count"
+    tail = _feeds_targets(paced(310_000, 3.0, 68.0))
+    assert [t["met"] for t in tail] == [True, False]

@@ -207,3 +207,90 @@ def test_a_big_call_and_a_small_call_under_one_key_land_once(table) -> None:
     table.discard_files(files)
     log.flush()
     assert table.read().num_rows == 10
+
+
+def test_a_query_during_a_flush_never_merges_the_rows_being_flushed(table) -> None:
+    """A view seals new rows while a flush writes; the sealed block must not absorb the
+    block being flushed, or those rows would be read twice and flushed twice."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_write(tbl, snapshot, blocks):
+        entered.set()
+        assert release.wait(10)
+        return tbl.write_data_files(pa.concat_tables([b.data for b in blocks]), base=snapshot)
+
+    log = TableLog(table, write_blocks=slow_write)
+    _append(log, "pos-1", 0, _rows(table, 10))
+    flusher = threading.Thread(target=log.flush)
+    flusher.start()
+    assert entered.wait(10)
+    _append(log, "pos-1", 1, _rows(table, 30, start=10))  # bigger than the flushing block
+    snap = table.snapshot()
+    view = log.view(snap.log_lsn, snap.schema.schema_id)  # seals while the flush writes
+    assert view is not None and view.rows == 40
+    release.set()
+    flusher.join()
+    assert _visible(log, table) == list(range(40))
+    log.flush()
+    assert sorted(table.read().column("order_id").to_pylist()) == list(range(40))
+    assert _visible(log, table) == list(range(40))
+
+
+def test_appends_go_on_while_a_block_is_sealed(table) -> None:
+    """Sealing (concatenate, sort, share) a large buffer must not stall acknowledgements."""
+    sealing, release = threading.Event(), threading.Event()
+
+    def slow_put(block: pa.Table) -> pa.Table:
+        sealing.set()
+        assert release.wait(10)
+        return block
+
+    log = TableLog(table, put_block=slow_put)
+    _append(log, "pos-1", 0, _rows(table, 10))
+    snap = table.snapshot()
+    views: list = []
+    reader = threading.Thread(target=lambda: views.append(log.view(0, snap.schema.schema_id)))
+    reader.start()
+    assert sealing.wait(10)
+    done = threading.Event()
+    writer = threading.Thread(
+        target=lambda: (_append(log, "pos-1", 1, _rows(table, 5, 10)), done.set())
+    )
+    writer.start()
+    acknowledged = done.wait(5)
+    release.set()
+    reader.join()
+    writer.join()
+    assert acknowledged, "an append waited for the seal"
+    assert views[0].rows == 10 and _visible(log, table) == list(range(15))
+
+
+def test_close_waits_for_a_flush_in_progress_and_later_flushes_do_nothing(table) -> None:
+    """A dropped table's folder is deleted right after its log is closed: a flush still
+    writing segments there would race the deletion."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_write(tbl, snapshot, blocks):
+        entered.set()
+        assert release.wait(10)
+        return tbl.write_data_files(pa.concat_tables([b.data for b in blocks]), base=snapshot)
+
+    log = TableLog(table, write_blocks=slow_write)
+    _append(log, "pos-1", 0, _rows(table, 10))
+    flusher = threading.Thread(target=log.flush)
+    flusher.start()
+    assert entered.wait(10)
+    _append(log, "pos-1", 1, _rows(table, 5, start=10))  # not in this flush
+    closed = threading.Event()
+    closer = threading.Thread(target=lambda: (log.close(), closed.set()))
+    closer.start()
+    assert not closed.wait(0.3), "close returned while the flush was still writing"
+    release.set()
+    flusher.join()
+    closer.join()
+    assert closed.is_set() and table.read().num_rows == 10
+    version = table.snapshot().version
+    assert log.flush() is None and table.snapshot().version == version
+    reopened = TableLog(table)  # the 5 rows stayed durable in the log
+    assert _visible(reopened, table) == list(range(15))
+    reopened.close()

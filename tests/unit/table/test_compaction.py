@@ -166,3 +166,26 @@ def test_plan_modes_and_policy_checks() -> None:
         plan_compaction(snap, mode="sideways")
     with pytest.raises(ConfigError):
         CompactionPolicy(min_merge=1)
+
+
+def test_a_cancelled_compaction_closes_its_rewriter_before_returning(orders) -> None:
+    """A rewriter with merges in flight (on actors) must be told to wait for them before
+    the compaction returns: the table may be dropped right after."""
+    from hasivu_compute.table.compaction import compact_table, rewrite
+
+    expected = _small_appends(orders, 12)
+    events: list[str] = []
+
+    def rewriter(snapshot, tasks):
+        try:
+            for task in tasks:
+                events.append("merged")
+                yield task, rewrite(orders, snapshot, task, 1_000_000)
+        finally:
+            events.append("closed")
+
+    result = compact_table(orders, rewriter=rewriter, cancelled=lambda: events == ["merged"] * 2)
+    events.append("returned")
+    assert events == ["merged", "merged", "closed", "returned"]
+    assert result.tasks == 1 and _sorted(orders.read()).equals(_sorted(expected))
+    assert orders.verify().ok
