@@ -24,6 +24,7 @@ from hasivu_compute.plan.nodes import (
     Exchange,
     Filter,
     FinalAggregate,
+    Join,
     Limit,
     PartialAggregate,
     PlanNode,
@@ -43,6 +44,10 @@ def run_node(plan: PlanNode, leaf: Leaf) -> pa.Table:
         return leaf(plan)
     if isinstance(plan, Union):
         return union_all([run_node(k, leaf) for k in kids])
+    if isinstance(plan, Join):
+        from hasivu_compute.exec.join import join_tables
+
+        return join_tables(run_node(plan.left, leaf), run_node(plan.right, leaf), plan)
     table = run_node(kids[0], leaf)
     op = _OPS.get(type(plan))
     if op is None:

@@ -42,6 +42,7 @@ from hasivu_compute.plan.nodes import (
     Exchange,
     Filter,
     FinalAggregate,
+    Join,
     Limit,
     MergeInput,
     PartialAggregate,
@@ -122,6 +123,8 @@ def _schema_of(plan: PlanNode) -> pa.Schema:
         )
     if isinstance(plan, MergeInput):
         return plan.schema
+    if isinstance(plan, Join):
+        return join_schema(plan.how, _schema_of(plan.left), _schema_of(plan.right))
     if isinstance(plan, Union):
         return _union_nullability(_schema_of(plan.inputs[0]), [_schema_of(i) for i in plan.inputs])
     if isinstance(plan, Project):
@@ -159,6 +162,8 @@ def _bind(plan: PlanNode, resolve: Resolver | None) -> tuple[PlanNode, pa.Schema
         return _bind_scan(plan, resolve)
     if isinstance(plan, Union):
         return _bind_union(plan, resolve)
+    if isinstance(plan, Join):
+        return _bind_join(plan, resolve)
     if isinstance(plan, MergeInput):
         return plan, plan.schema
     kids = plan.children()
@@ -332,6 +337,65 @@ def _coerced(child: PlanNode, schema: pa.Schema, types: list[pa.DataType]) -> Pl
         ref = BoundColumn(f.name, schema.get_field_index(f.name), f.type)
         exprs.append(ref if f.type.equals(t) else Alias(Cast(ref, t), f.name))
     return _bind_project(Project(child, tuple(exprs)), schema)[0]
+
+
+def join_schema(how: str, left: pa.Schema, right: pa.Schema) -> pa.Schema:
+    """The output of a join: left then right columns, NULL-able on an outer side.
+
+    Raises:
+        BindError: a name is on both sides (rename one first).
+    """
+    if how in ("semi", "anti"):
+        return left
+    both = sorted(set(left.names) & set(right.names))
+    if both:
+        raise BindError(
+            f"Join: columns {both} are on both sides; rename one side's (a suffix) first"
+        )
+    if how in ("right", "full"):
+        left = pa.schema([f.with_nullable(True) for f in left])
+    if how in ("left", "full"):
+        right = pa.schema([f.with_nullable(True) for f in right])
+    return pa.schema(list(left) + list(right))
+
+
+def _bind_join(plan: Join, resolve: Resolver | None) -> tuple[PlanNode, pa.Schema]:
+    left, left_schema = _bind(plan.left, resolve)
+    right, right_schema = _bind(plan.right, resolve)
+    out = join_schema(plan.how, left_schema, right_schema)
+    left_keys, right_keys = [], []
+    for i, (a, b) in enumerate(zip(plan.left_keys, plan.right_keys, strict=True)):
+        lk, rk = rebind(a, left_schema), rebind(b, right_schema)
+        for key in (lk, rk):
+            if is_aggregate(key):
+                raise BindError(f"Join: key {key} must not contain an aggregate")
+        try:
+            common = supertype(lk.dtype, rk.dtype)
+        except BindError:
+            raise BindError(
+                f"Join: key {i + 1} compares {lk} ({lk.dtype}) with {rk} ({rk.dtype}), "
+                "which do not compare; cast one side"
+            ) from None
+        left_keys.append(lk if lk.dtype.equals(common) else Cast(lk, common))
+        right_keys.append(rk if rk.dtype.equals(common) else Cast(rk, common))
+    condition = plan.condition
+    if condition is not None:
+        both = sorted(set(left_schema.names) & set(right_schema.names))
+        if both:
+            raise BindError(f"Join: columns {both} are on both sides of a join condition")
+        combined = pa.schema(list(left_schema) + list(right_schema))
+        condition = _predicate(rebind(condition, combined), "Join condition")
+        if is_aggregate(condition):
+            raise BindError(f"Join: aggregate in a join condition: {condition}")
+    bound = replace(
+        plan,
+        left=left,
+        right=right,
+        left_keys=tuple(left_keys),
+        right_keys=tuple(right_keys),
+        condition=condition,
+    )
+    return bound, out
 
 
 _UNARY: dict[type, Callable[[PlanNode, pa.Schema], tuple[PlanNode, pa.Schema]]] = {

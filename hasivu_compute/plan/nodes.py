@@ -332,6 +332,73 @@ class Union(PlanNode):
         return Union(tuple(children))
 
 
+#: Join types. ``semi`` / ``anti`` keep the left rows that have / have no match (their
+#: output is the left input's columns); ``cross`` pairs every row with every row.
+JOIN_TYPES = ("inner", "left", "right", "full", "semi", "anti", "cross")
+#: Strategies: ``gather`` joins in the merge step, over both sides gathered from the
+#: shards (any type, any sizes the driver holds).
+JOIN_STRATEGIES = ("gather",)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Join(PlanNode):
+    """Join ``left`` and ``right``: rows pair where every ``left_keys[i] = right_keys[i]``
+    (NULL never equals anything, as in SQL) and ``condition`` is TRUE.
+
+    The output is the left columns then the right columns (only the left ones for
+    ``semi`` and ``anti``); names must not collide (the SQL lowering and
+    ``DataFrame.join`` rename first). Keys are expressions over their own side;
+    ``condition`` is over the combined columns. Without keys, every pair of rows is
+    tested (``cross``, or a join on an inequality).
+
+    Attributes:
+        how: one of :data:`JOIN_TYPES`.
+        strategy: how the runtime runs it (:data:`JOIN_STRATEGIES`), for explain.
+    """
+
+    left: PlanNode
+    right: PlanNode
+    how: str = "inner"
+    left_keys: tuple[Expr, ...] = ()
+    right_keys: tuple[Expr, ...] = ()
+    condition: Expr | None = None
+    strategy: str = "gather"
+
+    def __post_init__(self) -> None:
+        _need_plan("Join", self.left)
+        _need_plan("Join", self.right)
+        _as_tuple(self, "left_keys")
+        _as_tuple(self, "right_keys")
+        if self.how not in JOIN_TYPES:
+            raise PlanError(f"Join: how must be one of {list(JOIN_TYPES)}, got {self.how!r}")
+        if self.strategy not in JOIN_STRATEGIES:
+            raise PlanError(
+                f"Join: strategy must be one of {list(JOIN_STRATEGIES)}, got {self.strategy!r}"
+            )
+        if len(self.left_keys) != len(self.right_keys):
+            raise PlanError(
+                f"Join: {len(self.left_keys)} left keys but {len(self.right_keys)} right keys"
+            )
+        if self.how == "cross" and (self.left_keys or self.condition is not None):
+            raise PlanError("Join: a cross join takes no keys and no condition")
+
+    def children(self) -> tuple[PlanNode, ...]:
+        return (self.left, self.right)
+
+    def with_children(self, children: Sequence[PlanNode]) -> PlanNode:
+        if len(children) != 2:
+            raise PlanError(f"Join takes two inputs, got {len(children)}")
+        left, right = children
+        if left is self.left and right is self.right:
+            return self
+        return dataclasses.replace(self, left=left, right=right)
+
+    @property
+    def keeps_right(self) -> bool:
+        """Whether the output has the right input's columns (not for semi / anti)."""
+        return self.how not in ("semi", "anti")
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class MergeInput(PlanNode):
     """Leaf of a merge plan: the concatenated outputs of the fragments of one exchange."""

@@ -22,6 +22,7 @@ from hasivu_compute.plan._expr import Expr
 from hasivu_compute.plan.nodes import (
     Aggregate,
     Filter,
+    Join,
     Limit,
     MergeInput,
     PlanNode,
@@ -117,6 +118,18 @@ def _limit(node: PlanNode, _: bool) -> str:
     return text + (f" offset={node.offset}" if node.offset else "")
 
 
+def _join(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Join)
+    parts = [node.how]
+    if node.left_keys:
+        pairs = zip(node.left_keys, node.right_keys, strict=True)
+        parts.append("on=[" + ", ".join(f"{fmt(a)} = {fmt(b)}" for a, b in pairs) + "]")
+    if node.condition is not None:
+        parts.append(f"condition={fmt(node.condition)}")
+    parts.append(f"strategy={node.strategy}")
+    return " ".join(parts)
+
+
 def _merge_input(node: PlanNode, _: bool) -> str:
     assert isinstance(node, MergeInput)
     return f"exchange={node.exchange_id} columns=[{', '.join(node.schema.names)}]"
@@ -129,5 +142,6 @@ _DESCRIBERS: dict[type, Callable[[PlanNode, bool], str]] = {
     Aggregate: _aggregate,
     Sort: _sort,
     Limit: _limit,
+    Join: _join,
     MergeInput: _merge_input,
 }

@@ -121,6 +121,39 @@ class DataFrame:
         """Drop duplicate rows."""
         return self._wrap(builder.distinct(self.plan))
 
+    def join(
+        self,
+        other: DataFrame,
+        on: str | Sequence[str] | Sequence[tuple[str, str]] | None = None,
+        how: str = "inner",
+        *,
+        left_on: str | Sequence[str] | None = None,
+        right_on: str | Sequence[str] | None = None,
+        suffix: str = "_right",
+    ) -> DataFrame:
+        """Join with ``other``: ``orders.join(schools, on="school_id", how="left")``.
+
+        ``how``: inner, left, right, full, semi, anti or cross. Keys: ``on`` (names both
+        frames have; the key appears once), or ``left_on`` / ``right_on`` (both kept).
+        A right column whose name the left has gets ``suffix``.
+        """
+        from hasivu_compute.plan.join_builder import join
+
+        if not isinstance(other, DataFrame):
+            raise PlanError(f"join: other must be a DataFrame, got {type(other).__name__}")
+        plan = join(
+            self.plan,
+            other.plan,
+            self.columns,
+            other.columns,
+            on=on,
+            how=how,
+            left_on=left_on,
+            right_on=right_on,
+            suffix=suffix,
+        )
+        return self._wrap(plan)
+
     def union_all(self, *others: DataFrame) -> DataFrame:
         """Rows of this frame followed by the rows of ``others`` (same column types)."""
         return self._wrap(builder.union_all(self.plan, *(o.plan for o in others)))

@@ -11,7 +11,9 @@ BETWEEN, LIKE/ILIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CAST, COALESCE/NULLI
 arithmetic with DuckDB semantics (``/`` is floating-point, ``//`` integer division),
 date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
 DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on
-columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL],
+columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], joins
+(``JOIN ... ON``, ``USING``, ``NATURAL``, comma joins; INNER, LEFT, RIGHT, FULL, SEMI,
+ANTI, CROSS; tables need known columns: pass ``schema=``),
 count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile,
 time travel by version (``t AT (VERSION => 2)``, ``t FOR VERSION AS OF 2``).
 Anything else raises :class:`UnsupportedSQLError` with its line and column: every

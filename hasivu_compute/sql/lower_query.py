@@ -36,8 +36,9 @@ from hasivu_compute.plan.nodes import (
     Union,
 )
 from hasivu_compute.sql.clauses import refuse_unread, table_version, unsupported_arg
+from hasivu_compute.sql.joins import JOIN_ARGS, join_type, joinable, joined
 from hasivu_compute.sql.lower_expr import SUBQUERY_HINT, Scope, lower_expr
-from hasivu_compute.sql.names import Relation, Resolver, find_name
+from hasivu_compute.sql.names import Field, Relation, Resolver, find_name
 from hasivu_compute.sql.parsing import SqlText
 from hasivu_compute.sql.select_agg import AggregateLowering
 
@@ -80,10 +81,6 @@ _SUBQUERY_CLAUSES = (
     ("group", "GROUP BY"),
     ("having", "HAVING"),
     ("order", "ORDER BY"),
-)
-_JOIN_HINT = (
-    "joins are not supported yet (a later release adds them); query each table on its "
-    "own, or load the data joined"
 )
 _SET_OPERATION_WORDS = {
     exp.Intersect: frozenset({"INTERSECT"}),
@@ -202,15 +199,35 @@ class QueryLowering:
     # --- FROM -----------------------------------------------------------------------
 
     def from_(self, node: exp.Select, ctes: Mapping[str, Relation]) -> Relation:
-        """The relation of the FROM clause (one table, CTE or derived table; no joins yet)."""
-        joins = node.args.get("joins") or []
-        if joins:
-            raise self.source.unsupported(joins[0], _join_name(joins[0]), hint=_JOIN_HINT)
+        """The relation of the FROM clause: one table, CTE or derived table, or their joins."""
         clause = node.args.get("from_")
         if clause is None:
             hint = "add FROM and a table; queries over constants only are not supported"
             raise self.source.unsupported(node, "SELECT without FROM", hint=hint)
-        item = clause.this
+        relation = self._from_item(clause.this, ctes)
+        joins = node.args.get("joins") or []
+        if joins:
+            relation = joinable(relation, 0, self.source, clause.this)
+        for index, join in enumerate(joins, start=1):
+            refuse_unread(join, JOIN_ARGS, self.source)
+            how = join_type(join, self.source)
+            right = joinable(self._from_item(join.this, ctes), index, self.source, join.this)
+            relation = joined(relation, right, join, how, self.source, self._on)
+        return relation
+
+    def _on(self, condition: exp.Expr, resolver: Resolver) -> Expr:
+        """A join condition, lowered against the tables joined so far."""
+        for sub in condition.walk():
+            if isinstance(sub, exp.Subquery | exp.Select | exp.Exists):
+                raise self._subquery_error(sub, "a join condition")
+            if isinstance(sub, exp.AggFunc):
+                raise BindError(
+                    f"aggregate {sub.sql(dialect='duckdb')} is not allowed in a join condition"
+                    f"{self.source.where(sub)}"
+                )
+        return lower_expr(condition, Scope(self.source, resolver.column, _no_intercept))
+
+    def _from_item(self, item: exp.Expr, ctes: Mapping[str, Relation]) -> Relation:
         if isinstance(item, exp.Table):
             return self._table(item, ctes)
         if isinstance(item, exp.Subquery):
@@ -345,6 +362,17 @@ class QueryLowering:
         items: list[SelectItem] = []
         used: set[str] = set()
         for expr in node.expressions:
+            if _is_star(expr) and relation.fields is not None:
+                self._expand_star(expr, relation, len(node.expressions))  # checks the qualifier
+                for f in _star_fields(expr, relation.fields):
+                    ref = exp.column(f.name, table=f.qualifier, quoted=True)
+                    items.append(
+                        SelectItem(
+                            _unique(f.name, used),
+                            ref if f.qualifier else exp.column(f.name, quoted=True),
+                        )
+                    )
+                continue
             if _is_star(expr):
                 expanded = self._expand_star(expr, relation, len(node.expressions))
                 if expanded is None:
@@ -591,9 +619,8 @@ def _position(node: exp.Literal, count: int, clause: str, source: SqlText) -> in
     return int(text) - 1
 
 
-def _join_name(join: exp.Join) -> str:
-    if join.sql(dialect="duckdb").lstrip().startswith(","):
-        return "comma join (FROM a, b)"
-    words = [join.args.get(a) for a in ("method", "side", "kind")]
-    prefix = " ".join(str(w).upper() for w in words if w)
-    return f"{prefix} JOIN".strip()
+def _star_fields(node: exp.Expr, fields: tuple[Field, ...]) -> list[Field]:
+    """The columns ``*`` (those a plain ``*`` lists) or ``t.*`` (all of table t) names."""
+    if isinstance(node, exp.Column) and node.table:
+        return [f for f in fields if f.qualifier == node.table.lower()]
+    return [f for f in fields if f.in_star]

@@ -23,7 +23,28 @@ from hasivu_compute.expr.nodes import Column, Expr
 from hasivu_compute.plan.nodes import PlanNode
 from hasivu_compute.sql.parsing import SqlText
 
-__all__ = ["Relation", "Resolver"]
+__all__ = ["Field", "Relation", "Resolver"]
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A column of a joined FROM clause: how the user names it, and its plan column.
+
+    Attributes:
+        qualifier: the lower-cased table name or alias it comes from (None: a USING
+            column of a FULL join, which is neither side's).
+        name: the column's name as stored.
+        internal: the plan's (unique) name for it.
+        unqualified: whether a bare name finds it (the right copy of a USING
+            column does not: the bare name is the merged column).
+        in_star: whether ``SELECT *`` lists it.
+    """
+
+    qualifier: str | None
+    name: str
+    internal: str
+    unqualified: bool = True
+    in_star: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +57,15 @@ class Relation:
         qualifiers: lower-cased names usable in ``qualifier.column``.
         unknown_because: when ``columns`` is None, what the user can do about it
             (for messages of what is refused then).
+        fields: for a join, every column with its table (``columns`` are then
+            the plan's internal names); None for one table or query.
     """
 
     plan: PlanNode
     columns: tuple[str, ...] | None
     qualifiers: frozenset[str] = frozenset()
     unknown_because: str = "table schema unknown: pass schema= to to_plan"
+    fields: tuple[Field, ...] | None = None
 
 
 def find_name(name: str, names: tuple[str, ...]) -> str | None:
@@ -65,6 +89,8 @@ class Resolver:
         if node.args.get("db") is not None or node.args.get("catalog") is not None:
             raise self.source.unsupported(node, "column reference with a schema/catalog prefix")
         qualifier = node.table
+        if self.relation.fields is not None:
+            return Column(self._joined(node, qualifier.lower()).internal)
         if qualifier and qualifier.lower() not in self.relation.qualifiers:
             known = ", ".join(sorted(self.relation.qualifiers)) or "none"
             raise BindError(
@@ -81,8 +107,42 @@ class Resolver:
             raise BindError(f"unknown column {node.name!r}{self.source.where(node)}{extra}")
         return Column(found)
 
+    def _joined(self, node: exp.Column, qualifier: str) -> Field:
+        """The field of a joined FROM clause that ``node`` names."""
+        fields = self.relation.fields or ()
+        if qualifier and qualifier not in self.relation.qualifiers:
+            known = ", ".join(sorted(self.relation.qualifiers))
+            raise BindError(
+                f"unknown table {node.table!r} in {node.sql(dialect='duckdb')}"
+                f"{self.source.where(node)}; tables in FROM: {known}"
+            )
+        if qualifier:
+            pool = [f for f in fields if f.qualifier == qualifier]
+        else:
+            pool = [f for f in fields if f.unqualified]
+        found = [f for f in pool if f.name == node.name]
+        if not found:
+            found = [f for f in pool if f.name.lower() == node.name.lower()]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            options = " or ".join(f"{f.qualifier}.{f.name}" for f in found)
+            raise BindError(
+                f"column {node.name!r} is ambiguous{self.source.where(node)}: "
+                f"it is in several tables; name one: {options}"
+            )
+        hint = near_matches(node.name, tuple(f.name for f in pool))
+        extra = f"; did you mean {', '.join(hint)}?" if hint else ""
+        raise BindError(
+            f"unknown column {node.sql(dialect='duckdb')}{self.source.where(node)}{extra}"
+        )
+
     def is_input_column(self, node: exp.Column) -> bool | None:
         """Whether an unqualified name is an input column (None: unknown)."""
+        if self.relation.fields is not None:
+            return any(
+                f.unqualified and f.name.lower() == node.name.lower() for f in self.relation.fields
+            )
         if self.relation.columns is None:
             return None
         return find_name(node.name, self.relation.columns) is not None

@@ -22,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from compare import difference
-from datasets import FACTS_PARTITION_BY, batches, facts_table
+from datasets import FACTS_PARTITION_BY, batches, dims_table, facts_table
 
 from hasivu_compute.exec import execute
 from hasivu_compute.sql import to_plan
@@ -73,10 +73,13 @@ def oracle(tmp_path_factory: pytest.TempPathFactory, facts: pa.Table) -> Oracle:
     table = catalog.create_table("facts", facts.schema, partition_by=FACTS_PARTITION_BY)
     for batch in batches(facts):
         table.append(batch)
+    dims = dims_table()
+    catalog.create_table("dims", dims.schema).append(dims)
     duck = duckdb.connect()
     duck.sql("SET TimeZone = 'UTC'")
     duck.register("facts", facts)
-    return Oracle(catalog, duck, {"facts": facts.schema})
+    duck.register("dims", dims)
+    return Oracle(catalog, duck, {"facts": facts.schema, "dims": dims.schema})
 
 
 def _tpch_lineitem(

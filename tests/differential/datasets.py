@@ -97,3 +97,32 @@ def batches(table: pa.Table, count: int = FACTS_BATCHES) -> list[pa.Table]:
     """``table`` cut into ``count`` appends (so each partition gets several segments)."""
     size = -(-table.num_rows // count)
     return [table.slice(i * size, size) for i in range(count) if i * size < table.num_rows]
+
+
+DIMS_SCHEMA = pa.schema(
+    [
+        ("k", pa.int64()),
+        ("label", pa.string()),
+        ("weight", pa.float64()),
+        ("g", pa.string()),
+    ]
+)
+
+
+def dims_table(seed: int = 20261207) -> pa.Table:
+    """A dimension for joins with ``facts``: keys 0..29 (facts has 0..22), some twice,
+    some missing, some NULL; a string key ``g`` that matches only some of facts' groups."""
+    rng = np.random.default_rng(seed)
+    keys = [k for k in range(30) if k not in (3, 11)] + [5, 5, 7, 19]
+    n = len(keys) + 2
+    k = np.array([*keys, 0, 0], dtype=np.int64)
+    mask = np.zeros(n, dtype=bool)
+    mask[-2:] = True  # two NULL keys
+    groups = rng.choice(np.array(["a", "b", "Alpha", "z", ""], dtype=object), size=n)
+    columns = {
+        "k": pa.array(k, mask=mask),
+        "label": pa.array([f"dim_{i}" for i in range(n)]),
+        "weight": _with_nulls(rng, np.round(rng.random(n) * 10, 2), 0.1, pa.float64()),
+        "g": _with_nulls(rng, groups, 0.1, pa.string()),
+    }
+    return pa.table(columns, schema=DIMS_SCHEMA)

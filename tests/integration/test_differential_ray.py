@@ -8,7 +8,8 @@ facts table is in segment files and part still in the write-ahead log buffer, so
 buffered pieces travel through the same path. Column names are checked too: against
 DuckDB where the query names every column, else against the in-process plan's names
 (the merge casts results to the planned schema by position, which a swapped column
-would slip through if only values were compared).
+would slip through if only values were compared). Joins run here with both sides
+gathered from the shards (``dims`` is still in the log's buffer).
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "differential"))
 
 from compare import difference
-from datasets import FACTS_PARTITION_BY, batches, facts_table
+from datasets import FACTS_PARTITION_BY, batches, dims_table, facts_table
 from querygen import generate
 from test_edge_values import FLOAT_ORDER, SUM_QUERIES, VERSION_SYNTAX, edge_table
 from test_features import FEATURE_QUERIES
 from test_generated import QUERY_COUNT, SEED
+from test_joins import GENERATED_JOINS, JOIN_COUNT, JOIN_QUERIES
 
 pytestmark = pytest.mark.integration
 
@@ -48,12 +50,16 @@ class RayOracle:
             self.conn.ingest("facts", part, producer_id="load", sequence=seq)
             if seq < len(parts) - 1:
                 self.conn.flush("facts")  # the last part stays in the log's buffer
+        self.dims = dims_table()
+        self.conn.create_table("dims", self.dims.schema)
+        self.conn.ingest("dims", self.dims)
         self.edge = edge_table()
         self.conn.create_table("edge", self.edge.schema, partition_by=[("g", "identity")])
         self.duck = duckdb.connect()
         self.duck.sql("SET TimeZone = 'UTC'")
         self.duck.register("facts", self.facts)
         self.duck.register("edge", self.edge)
+        self.duck.register("dims", self.dims)
         self.edge_versions: list[int] = []
         for start in range(0, self.edge.num_rows, 4):  # a version per append, as in-process
             self.conn.ingest("edge", self.edge.slice(start, 4))
@@ -110,6 +116,17 @@ def test_feature_query_on_ray_matches_duckdb(ray_oracle: RayOracle, sql, order_c
 @pytest.mark.parametrize("index", range(QUERY_COUNT))
 def test_generated_query_on_ray_matches_duckdb(ray_oracle: RayOracle, index: int) -> None:
     query = GENERATED[index]
+    ray_oracle.check(query.sql, query.order_columns)
+
+
+@pytest.mark.parametrize(("sql", "order_columns"), JOIN_QUERIES)
+def test_join_on_ray_matches_duckdb(ray_oracle: RayOracle, sql, order_columns) -> None:
+    ray_oracle.check(sql, order_columns)
+
+
+@pytest.mark.parametrize("index", range(0, JOIN_COUNT, 2))  # half: the suite's time budget
+def test_generated_join_on_ray_matches_duckdb(ray_oracle: RayOracle, index: int) -> None:
+    query = GENERATED_JOINS[index]
     ray_oracle.check(query.sql, query.order_columns)
 
 

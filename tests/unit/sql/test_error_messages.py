@@ -127,7 +127,7 @@ def test_scalar_subquery_is_refused_as_a_subquery(sql: str, col: int) -> None:
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT a FROM t JOIN u ON t.a = u.a",
+        "SELECT a FROM t ASOF JOIN u ON t.a >= u.a",
         "SELECT row_number() OVER (ORDER BY a) FROM t",
         "SELECT a FROM t QUALIFY a > 1",
         "SELECT a FROM t WHERE a IN (SELECT a FROM u)",

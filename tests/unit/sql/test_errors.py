@@ -13,9 +13,9 @@ SCHEMA = {"t": ["a", "b", "g"], "u": ["a", "c"]}
 @pytest.mark.parametrize(
     ("sql", "construct", "line", "col"),
     [
-        ("SELECT a\nFROM t\n  JOIN u ON t.a = u.a", "JOIN", 3, 3),
-        ("SELECT a FROM t LEFT JOIN u USING (a)", "LEFT JOIN", 1, 17),
-        ("SELECT a FROM t, u", "comma join", 1, 16),
+        ("SELECT a\nFROM t\n  ASOF JOIN u ON t.a >= u.a", "ASOF JOIN", 3, 3),
+        ("SELECT a FROM t POSITIONAL JOIN u", "POSITIONAL JOIN", 1, 17),
+        ("SELECT a FROM t LEFT SEMI JOIN u USING (a)", "LEFT SEMI JOIN", 1, 17),
         ("SELECT a,\n       row_number() OVER (ORDER BY a) FROM t", "window function", 2, 8),
         ("SELECT g, sum(a) OVER (PARTITION BY g) FROM t", "window function", 1, 11),
         ("SELECT (SELECT max(a) FROM u) FROM t", "subquery", 1, 8),

@@ -9,7 +9,8 @@ Before / after::
 A filter moves below Project (column references replaced by the projected
 expressions), Sort, Distinct, Exchange and every input of a Union; the conjuncts
 of a filter over an Aggregate that only mention group keys move below it (a
-HAVING on keys is a WHERE). Adjacent filters merge, and a filter directly over a
+HAVING on keys is a WHERE); filters over a join go to the side they name, or
+into the join as hash keys (see :mod:`.joins`). Adjacent filters merge, and a filter directly over a
 scan becomes the scan's pushed predicate, where pruning can use it. Nothing moves
 below a Limit (that would change which rows are kept).
 """
@@ -33,6 +34,7 @@ from hasivu_compute.plan.nodes import (
     Distinct,
     Exchange,
     Filter,
+    Join,
     PartialAggregate,
     PlanNode,
     Project,
@@ -42,6 +44,7 @@ from hasivu_compute.plan.nodes import (
     transform_down,
 )
 from hasivu_compute.plan.optimizer import OptimizerContext
+from hasivu_compute.plan.optimizer.rules.joins import filter_over_join, normalize_join
 
 
 def _and(a: Expr | None, b: Expr) -> Expr:
@@ -95,6 +98,8 @@ def _conj(parts: list[Expr]) -> Expr:
 
 
 def _push(node: PlanNode) -> PlanNode:
+    if isinstance(node, Join):
+        return normalize_join(node)
     if not isinstance(node, Filter):
         return node
     child, pred = node.child, node.predicate
@@ -111,6 +116,8 @@ def _push(node: PlanNode) -> PlanNode:
         return Union(tuple(Filter(c, p) for c, p in zip(child.inputs, preds, strict=True)))
     if isinstance(child, Aggregate):
         return _over_aggregate(node, child)
+    if isinstance(child, Join):
+        return filter_over_join(node, child)
     return node
 
 

@@ -8,7 +8,8 @@ Before / after::
 Required column names flow top-down: a Project drops expressions nobody reads
 (and merges into a Project below it when no computed expression would run twice),
 an Aggregate drops aggregates nobody reads (keys always stay: they define the
-groups), a Union keeps the same positions in every input, and each scan keeps
+groups), a Join asks each input for what is needed of it plus its keys and the
+columns of its condition, a Union keeps the same positions in every input, and each scan keeps
 only what is required (at least one column, so row counts survive). The
 scan's pushed filter is separate: its columns are read for filtering even when
 they are not output. The root keeps its full output, so the schema never changes.
@@ -35,6 +36,7 @@ from hasivu_compute.plan.nodes import (
     Exchange,
     Filter,
     FinalAggregate,
+    Join,
     Limit,
     PlanNode,
     Project,
@@ -130,6 +132,17 @@ def _union(node: Union, need: Need) -> PlanNode:
     return Union(tuple(kids))
 
 
+def _join(node: Join, need: Need) -> PlanNode:
+    if need is None:
+        return node.with_children([_prune(node.left, None), _prune(node.right, None)])
+    uses = need | _refs(node.left_keys) | _refs(node.right_keys)
+    if node.condition is not None:
+        uses |= columns_referenced(node.condition)
+    left = _prune(node.left, uses & frozenset(output_schema(node.left).names))
+    right = _prune(node.right, uses & frozenset(output_schema(node.right).names))
+    return node.with_children([left, right])
+
+
 def _prune(node: PlanNode, need: Need) -> PlanNode:
     if isinstance(node, Scan):
         return _scan(node, need)
@@ -139,6 +152,8 @@ def _prune(node: PlanNode, need: Need) -> PlanNode:
         return _aggregate(node, need)
     if isinstance(node, Union):
         return _union(node, need)
+    if isinstance(node, Join):
+        return _join(node, need)
     if isinstance(node, Filter):
         child_need = None if need is None else need | columns_referenced(node.predicate)
         return node.with_children([_prune(node.child, child_need)])

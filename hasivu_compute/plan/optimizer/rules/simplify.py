@@ -19,6 +19,7 @@ from hasivu_compute.plan._expr import Alias, BoundColumn, Column, Expr, Literal,
 from hasivu_compute.plan.nodes import (
     Aggregate,
     Filter,
+    Join,
     PlanNode,
     Project,
     Scan,
@@ -75,6 +76,11 @@ def _rewrite(node: PlanNode) -> PlanNode:
         if keys is None and aggs is None:
             return node
         return replace(node, keys=keys or node.keys, aggs=aggs or node.aggs)
+    if isinstance(node, Join) and node.condition is not None:
+        cond = _one(node.condition)
+        if cond is node.condition:
+            return node
+        return replace(node, condition=None if is_true(cond) else cond)
     if isinstance(node, Sort):
         new_keys = tuple(replace(k, expr=_one(k.expr)) for k in node.keys)
         unchanged = all(a.expr is b.expr for a, b in zip(new_keys, node.keys, strict=True))

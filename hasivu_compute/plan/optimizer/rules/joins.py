@@ -1,0 +1,124 @@
+"""Predicates and joins: equality conjuncts become hash keys, one-sided ones go to their side.
+
+Before / after (``push_down_predicates`` calls these for every Filter over a Join
+and every Join)::
+
+    Filter ((o.school_id = s.id) AND (s.region = 'north'))
+      Join cross                          Join inner on=[o.school_id = s.id]
+        Scan orders              ->         Scan orders
+        Scan schools                        Scan schools filter=(region = 'north')
+
+Which conjunct may move where depends on the join type: a row of a preserved
+side (the left of a LEFT join, both of a FULL join) must come out even when it
+matches nothing, so a condition on it stays in the join; a filter *above* a
+join may not move into the side that supplies NULLs for unmatched rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hasivu_compute.expr.nodes import Call
+from hasivu_compute.plan._expr import Expr, columns_referenced, conjoin, split_conjunction
+from hasivu_compute.plan.binder import output_schema
+from hasivu_compute.plan.nodes import Filter, Join, PlanNode
+
+#: Join types whose left / right input a filter above the join may move into.
+_ABOVE_TO_LEFT = frozenset({"inner", "left", "semi", "anti", "cross"})
+_ABOVE_TO_RIGHT = frozenset({"inner", "right", "cross"})
+#: Join types whose left / right input a conjunct of the join condition may move into.
+_CONDITION_TO_LEFT = frozenset({"inner", "semi", "right"})
+_CONDITION_TO_RIGHT = frozenset({"inner", "left", "semi", "anti"})
+
+
+def _sides(join: Join) -> tuple[frozenset[str], frozenset[str]]:
+    return (
+        frozenset(output_schema(join.left).names),
+        frozenset(output_schema(join.right).names),
+    )
+
+
+def _filtered(node: PlanNode, parts: list[Expr]) -> PlanNode:
+    pred = conjoin(parts)
+    return node if pred is None else Filter(node, pred)
+
+
+def filter_over_join(node: Filter, join: Join) -> PlanNode:
+    """Move the conjuncts of ``node`` (a filter right above ``join``) where they may go."""
+    left_names, right_names = _sides(join)
+    to_left: list[Expr] = []
+    to_right: list[Expr] = []
+    into: list[Expr] = []
+    stay: list[Expr] = []
+    for part in split_conjunction(node.predicate):
+        refs = columns_referenced(part)
+        if refs and refs <= left_names and join.how in _ABOVE_TO_LEFT:
+            to_left.append(part)
+        elif refs and refs <= right_names and join.how in _ABOVE_TO_RIGHT:
+            to_right.append(part)
+        elif refs and join.how in ("inner", "cross") and refs <= left_names | right_names:
+            into.append(part)
+        else:
+            stay.append(part)
+    if not (to_left or to_right or into):
+        return node
+    condition = conjoin(([join.condition] if join.condition is not None else []) + into)
+    how = "inner" if join.how == "cross" and condition is not None else join.how
+    moved = replace(
+        join,
+        left=_filtered(join.left, to_left),
+        right=_filtered(join.right, to_right),
+        how=how,
+        condition=condition,
+    )
+    return _filtered(normalize_join(moved), stay)
+
+
+def _equality(part: Expr, left: frozenset[str], right: frozenset[str]) -> tuple[Expr, Expr] | None:
+    """``(left key, right key)`` when ``part`` is ``a = b`` with one side in each input."""
+    if not (isinstance(part, Call) and part.fn == "eq" and len(part.args) == 2):
+        return None
+    a, b = part.args
+    ra, rb = columns_referenced(a), columns_referenced(b)
+    if ra and rb and ra <= left and rb <= right:
+        return a, b
+    if ra and rb and ra <= right and rb <= left:
+        return b, a
+    return None
+
+
+def normalize_join(join: Join) -> Join:
+    """``join`` with equality conjuncts of its condition as keys, and conjuncts on one
+    input moved into that input where the join type allows."""
+    if join.condition is None:
+        return join
+    left_names, right_names = _sides(join)
+    left_keys, right_keys = list(join.left_keys), list(join.right_keys)
+    to_left: list[Expr] = []
+    to_right: list[Expr] = []
+    rest: list[Expr] = []
+    for part in split_conjunction(join.condition):
+        refs = columns_referenced(part)
+        pair = _equality(part, left_names, right_names)
+        if pair is not None:
+            left_keys.append(pair[0])
+            right_keys.append(pair[1])
+        elif refs and refs <= left_names and join.how in _CONDITION_TO_LEFT:
+            to_left.append(part)
+        elif refs and refs <= right_names and join.how in _CONDITION_TO_RIGHT:
+            to_right.append(part)
+        else:
+            rest.append(part)
+    if len(rest) == len(split_conjunction(join.condition)):
+        return join
+    return replace(
+        join,
+        left=_filtered(join.left, to_left),
+        right=_filtered(join.right, to_right),
+        left_keys=tuple(left_keys),
+        right_keys=tuple(right_keys),
+        condition=conjoin(rest),
+    )
+
+
+__all__ = ["filter_over_join", "normalize_join"]

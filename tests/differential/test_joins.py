@@ -1,0 +1,150 @@
+"""Joins against DuckDB: hand-written star-schema shapes and a generated corpus.
+
+``facts`` (partitioned, several segments per partition) joins ``dims``, whose keys
+include NULLs, duplicates and keys facts does not have; facts' ``k`` is int32 and
+dims' is int64, so every join on it coerces.
+"""
+
+from __future__ import annotations
+
+import pytest
+from joingen import generate_joins
+
+from hasivu_compute._core.errors import BindError, UnsupportedSQLError
+from hasivu_compute.exec import prepare
+from hasivu_compute.plan.render import render
+from hasivu_compute.sql import to_plan
+
+JOIN_COUNT = 160
+JOIN_SEED = 7
+GENERATED_JOINS = generate_joins(JOIN_COUNT, JOIN_SEED)
+
+#: (sql, order columns): each names its output columns so names are compared too.
+JOIN_QUERIES: list[tuple[str, tuple[int, ...]]] = [
+    ("SELECT f.id AS id, d.label AS label FROM facts f JOIN dims d ON f.k = d.k", ()),
+    ("SELECT f.id AS id, d.label AS label FROM facts f LEFT JOIN dims d ON f.k = d.k", ()),
+    ("SELECT f.id AS id, d.label AS label FROM facts f RIGHT JOIN dims d ON f.k = d.k", ()),
+    ("SELECT f.id AS id, d.label AS label FROM facts f FULL JOIN dims d ON f.k = d.k", ()),
+    (
+        "SELECT f.id AS id, d.label AS label FROM facts f FULL OUTER JOIN dims d "
+        "ON f.k = d.k AND d.weight > 3",
+        (),
+    ),
+    (
+        "SELECT f.id AS id, d.label AS label FROM facts f LEFT JOIN dims d "
+        "ON f.k = d.k AND f.x > 50",
+        (),
+    ),
+    ("SELECT d.k AS k, d.label AS label FROM dims d SEMI JOIN facts f ON f.k = d.k", ()),
+    ("SELECT d.k AS k, d.label AS label FROM dims d ANTI JOIN facts f ON f.k = d.k", ()),
+    ("SELECT count(*) AS n FROM facts f, dims d WHERE f.k = d.k AND f.g = 'a'", ()),
+    ("SELECT count(*) AS n FROM dims a CROSS JOIN dims b", ()),
+    ("SELECT a.label AS l, b.label AS r FROM dims a, dims b WHERE a.k < b.k AND b.k < 4", ()),
+    (
+        "SELECT d.label AS label, count(*) AS n, sum(f.x) AS s FROM facts f "
+        "JOIN dims d USING (k) GROUP BY d.label ORDER BY label",
+        (0,),
+    ),
+    ("SELECT k AS k, count(*) AS n FROM facts FULL JOIN dims USING (k) GROUP BY k", ()),
+    ("SELECT k AS k, g AS g FROM dims NATURAL JOIN facts", ()),
+    (
+        "SELECT f.g AS fg, d.g AS dg, count(*) AS n FROM facts f JOIN dims d "
+        "ON f.g = d.g AND f.k < d.k GROUP BY f.g, d.g",
+        (),
+    ),
+    (
+        "SELECT a.label AS a, b.label AS b, f.id AS id FROM facts f "
+        "JOIN dims a ON f.k = a.k JOIN dims b ON b.k = a.k + 1 WHERE f.q = 3",
+        (),
+    ),
+    (
+        "WITH big AS (SELECT k, sum(x) AS sx FROM facts GROUP BY k) "
+        "SELECT d.label AS label, big.sx AS sx FROM big JOIN dims d ON big.k = d.k "
+        "ORDER BY sx DESC NULLS LAST, label LIMIT 10",
+        (1, 0),
+    ),
+    (
+        "SELECT s.g AS g, s.n AS n, d.label AS label FROM "
+        "(SELECT g, k, count(*) AS n FROM facts GROUP BY g, k) s "
+        "LEFT JOIN dims d ON s.k = d.k AND s.g = d.g",
+        (),
+    ),
+    ("SELECT f.id AS id FROM facts f JOIN dims d ON f.k = d.k WHERE d.k IS NULL", ()),
+    (
+        "SELECT f.id AS id, d.k AS dk FROM facts f LEFT JOIN dims d ON f.k = d.k WHERE d.k IS NULL",
+        (),
+    ),
+    ("SELECT f.id AS id FROM facts f JOIN dims d ON f.k = d.k AND d.k > 1000", ()),
+    ("SELECT d.label AS label FROM dims d LEFT JOIN facts f ON f.k = d.k AND f.k > 1000", ()),
+    ("SELECT f.id AS id, d.weight AS w FROM facts f JOIN dims d ON f.x = d.weight", ()),
+    ("SELECT f.id AS id, d.label AS label FROM facts f JOIN dims d ON f.k = d.k OR f.q = d.k", ()),
+    (
+        "SELECT d.label AS label, f.id AS id FROM facts AS f INNER JOIN dims AS d "
+        "ON (f.k = d.k) ORDER BY f.id, d.label LIMIT 25 OFFSET 5",
+        (1, 0),
+    ),
+    (
+        "SELECT DISTINCT d.g AS g FROM facts f JOIN dims d ON f.g = d.g WHERE f.flag",
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize(("sql", "order_columns"), JOIN_QUERIES)
+def test_join_matches_duckdb(oracle, sql: str, order_columns: tuple[int, ...]) -> None:
+    oracle.check(sql, order_columns)
+
+
+@pytest.mark.parametrize("index", range(JOIN_COUNT))
+def test_generated_join_matches_duckdb(oracle, index: int) -> None:
+    query = GENERATED_JOINS[index]
+    oracle.check(query.sql, query.order_columns)
+
+
+def test_generated_joins_mostly_have_rows(oracle) -> None:
+    empty = [q.sql for q in GENERATED_JOINS if oracle.duckdb(q.sql).num_rows == 0]
+    assert len(empty) <= JOIN_COUNT * 0.15, f"{len(empty)} of {JOIN_COUNT} answer no rows"
+
+
+def test_a_where_on_both_tables_becomes_a_hash_join_with_each_side_filtered(oracle) -> None:
+    sql = (
+        "SELECT d.label, count(*) AS n FROM facts f, dims d "
+        "WHERE f.k = d.k AND f.g = 'a' AND d.weight > 2 GROUP BY d.label"
+    )
+    plans = prepare(to_plan(sql, schema=oracle.schemas), oracle.catalog)
+    text = render(plans.optimized)
+    assert "Join inner on=[CAST(f.k AS int64) = d.k] strategy=gather" in text, text
+    assert "Scan facts" in text and "filter=(g = 'a')" in text, text
+    assert "read=(partitions 1 of" in text, "the filter on facts prunes its partitions"
+    assert "filter=(weight > 2.0)" in text, text
+
+
+def test_a_filter_on_the_preserved_side_stays_in_an_outer_join(oracle) -> None:
+    sql = "SELECT f.id, d.label FROM facts f LEFT JOIN dims d ON f.k = d.k AND f.x > 50"
+    text = render(prepare(to_plan(sql, schema=oracle.schemas), oracle.catalog).optimized)
+    assert "condition=(f.x > 50.0)" in text, text
+    assert "filter=(x > 50.0)" not in text, "facts rows failing it must still come out"
+
+
+@pytest.mark.parametrize(
+    ("sql", "error", "words"),
+    [
+        ("SELECT k FROM facts f JOIN dims d ON f.k = d.k", BindError, "ambiguous"),
+        ("SELECT z.k FROM facts f JOIN dims d ON f.k = d.k", BindError, "unknown table 'z'"),
+        ("SELECT f.nope FROM facts f JOIN dims d ON f.k = d.k", BindError, "unknown column"),
+        ("SELECT 1 FROM dims JOIN dims ON true", BindError, "used twice"),
+        ("SELECT 1 FROM facts f JOIN dims d USING (label)", BindError, "USING column 'label'"),
+        ("SELECT 1 FROM facts f LEFT JOIN dims d", BindError, "needs ON or USING"),
+        ("SELECT 1 FROM facts f ASOF JOIN dims d ON f.k >= d.k", UnsupportedSQLError, "ASOF"),
+        ("SELECT 1 FROM facts f POSITIONAL JOIN dims d", UnsupportedSQLError, "POSITIONAL"),
+        (
+            "SELECT 1 FROM facts f JOIN dims d ON f.k = (SELECT max(k) FROM dims)",
+            UnsupportedSQLError,
+            "subquery",
+        ),
+        ("SELECT 1 FROM facts f JOIN dims d ON sum(f.k) = d.k", BindError, "join condition"),
+    ],
+)
+def test_join_mistakes_are_named(oracle, sql: str, error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        oracle.ours(sql)
