@@ -6,12 +6,13 @@ the same with fragments scattered to shard actors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
 
+from hasivu_compute._core.errors import ExecutionError
 from hasivu_compute.exec.fragment import run_fragment
 from hasivu_compute.exec.merge import merge
 from hasivu_compute.exec.reader import CatalogReader, FragmentReader
@@ -57,16 +58,27 @@ def prepare(
 
 
 def run_physical(
-    physical: PhysicalPlan, reader: FragmentReader, max_workers: int | None = None
+    physical: PhysicalPlan,
+    reader: FragmentReader,
+    max_workers: int | None = None,
+    answer: Callable[[PlanNode], pa.Table] | None = None,
 ) -> pa.Table:
-    """Run every fragment (in a thread pool when ``max_workers`` > 1) and merge."""
+    """Run every fragment (in a thread pool when ``max_workers`` > 1) and merge.
+
+    ``answer`` runs a broadcast join's right side (a query of its own) first.
+    """
+    inputs: dict[int, pa.Table] = {}
+    for built in physical.broadcasts:
+        if answer is None:
+            raise ExecutionError("the plan has broadcast joins; pass answer= to run their sides")
+        inputs[built.broadcast_id] = answer(built.plan)
     fragments = physical.fragments
     partials: Sequence[pa.Table]
     if max_workers is not None and max_workers > 1 and len(fragments) > 1:
         with ThreadPoolExecutor(max_workers=max_workers) as pool:
-            partials = list(pool.map(lambda f: run_fragment(f, reader), fragments))
+            partials = list(pool.map(lambda f: run_fragment(f, reader, inputs), fragments))
     else:
-        partials = [run_fragment(f, reader) for f in fragments]
+        partials = [run_fragment(f, reader, inputs) for f in fragments]
     return merge(partials, physical)
 
 
@@ -91,7 +103,12 @@ def execute(
     """
     source = _source(catalog)
     plans = prepare(plan, source, batches=batches)
-    result = run_physical(plans.physical, reader or CatalogReader(source), max_workers)
+    reader = reader or CatalogReader(source)
+
+    def answer(side: PlanNode) -> pa.Table:
+        return execute(side, source, batches=batches, max_workers=max_workers, reader=reader)
+
+    result = run_physical(plans.physical, reader, max_workers, answer)
     schema = output_schema(plans.bound)
     if not result.schema.equals(schema):
         result = result.rename_columns(schema.names).cast(schema)

@@ -10,7 +10,7 @@ as soon as it has enough rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -21,6 +21,7 @@ from hasivu_compute.expr.nodes import BoundColumn
 from hasivu_compute.expr.visitors import walk
 from hasivu_compute.plan.nodes import (
     Aggregate,
+    BroadcastInput,
     Filter,
     Limit,
     PlanNode,
@@ -120,8 +121,16 @@ def _streaming_limit(pipeline: PlanNode) -> Limit | None:
     return pipeline if isinstance(node, Scan) else None
 
 
-def _leaf(table: pa.Table) -> Callable[[PlanNode], pa.Table]:
+Inputs = Mapping[int, pa.Table]
+
+
+def _leaf(table: pa.Table, inputs: Inputs) -> Callable[[PlanNode], pa.Table]:
     def leaf(node: PlanNode) -> pa.Table:
+        if isinstance(node, BroadcastInput):
+            built = inputs.get(node.broadcast_id)
+            if built is None:
+                raise ExecutionError(f"broadcast input {node.broadcast_id} was not supplied")
+            return _conform(built, node.schema)
         if not isinstance(node, Scan):
             raise ExecutionError(f"fragment pipeline leaf must be a scan, got {node.node_name()}")
         return table
@@ -129,7 +138,9 @@ def _leaf(table: pa.Table) -> Callable[[PlanNode], pa.Table]:
     return leaf
 
 
-def _run_limited(fragment: Fragment, reader: FragmentReader, top: Limit) -> pa.Table:
+def _run_limited(
+    fragment: Fragment, reader: FragmentReader, top: Limit, inputs: Inputs
+) -> pa.Table:
     # Read file by file and stop once enough rows passed the row-wise operators:
     # ``SELECT ... WHERE ... LIMIT 10`` decodes only the first files it needs.
     assert top.limit is not None
@@ -137,21 +148,27 @@ def _run_limited(fragment: Fragment, reader: FragmentReader, top: Limit) -> pa.T
     parts: list[pa.Table] = []
     rows = 0
     for sf in fragment.files:
-        part = run_node(top.child, _leaf(scan_fragment(fragment, reader, [sf])))
+        part = run_node(top.child, _leaf(scan_fragment(fragment, reader, [sf]), inputs))
         parts.append(part)
         rows += part.num_rows
         if rows >= wanted:
             break
     if not parts:
-        parts.append(run_node(top.child, _leaf(scan_fragment(fragment, reader, []))))
+        parts.append(run_node(top.child, _leaf(scan_fragment(fragment, reader, []), inputs)))
     return limit_table(pa.concat_tables(parts), top.limit, top.offset)
 
 
-def run_fragment(fragment: Fragment, reader: FragmentReader) -> pa.Table:
-    """The fragment's partial result, tagged with its exchange id in the schema metadata."""
+def run_fragment(
+    fragment: Fragment, reader: FragmentReader, inputs: Inputs | None = None
+) -> pa.Table:
+    """The fragment's partial result, tagged with its exchange id in the schema metadata.
+
+    ``inputs``: the answers of the broadcast joins' right sides, by broadcast id.
+    """
+    inputs = inputs or {}
     top = _streaming_limit(fragment.pipeline)
     if top is not None:
-        result = _run_limited(fragment, reader, top)
+        result = _run_limited(fragment, reader, top, inputs)
     else:
-        result = run_node(fragment.pipeline, _leaf(scan_fragment(fragment, reader)))
+        result = run_node(fragment.pipeline, _leaf(scan_fragment(fragment, reader), inputs))
     return result.replace_schema_metadata({EXCHANGE_KEY: str(fragment.exchange_id).encode()})

@@ -38,6 +38,7 @@ from hasivu_compute.plan._expr import (
 )
 from hasivu_compute.plan.nodes import (
     Aggregate,
+    BroadcastInput,
     Distinct,
     Exchange,
     Filter,
@@ -121,7 +122,7 @@ def _schema_of(plan: PlanNode) -> pa.Schema:
         return (
             schema if plan.columns is None else pa.schema([schema.field(c) for c in plan.columns])
         )
-    if isinstance(plan, MergeInput):
+    if isinstance(plan, (MergeInput, BroadcastInput)):
         return plan.schema
     if isinstance(plan, Join):
         return join_schema(plan.how, _schema_of(plan.left), _schema_of(plan.right))
@@ -164,7 +165,7 @@ def _bind(plan: PlanNode, resolve: Resolver | None) -> tuple[PlanNode, pa.Schema
         return _bind_union(plan, resolve)
     if isinstance(plan, Join):
         return _bind_join(plan, resolve)
-    if isinstance(plan, MergeInput):
+    if isinstance(plan, (MergeInput, BroadcastInput)):
         return plan, plan.schema
     kids = plan.children()
     if len(kids) != 1:

@@ -336,8 +336,9 @@ class Union(PlanNode):
 #: output is the left input's columns); ``cross`` pairs every row with every row.
 JOIN_TYPES = ("inner", "left", "right", "full", "semi", "anti", "cross")
 #: Strategies: ``gather`` joins in the merge step, over both sides gathered from the
-#: shards (any type, any sizes the driver holds).
-JOIN_STRATEGIES = ("gather",)
+#: shards (any type, any sizes the driver holds); ``broadcast`` answers the right side
+#: once, shares it with the shards, and joins inside each fragment of the left side.
+JOIN_STRATEGIES = ("gather", "broadcast")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -354,6 +355,8 @@ class Join(PlanNode):
     Attributes:
         how: one of :data:`JOIN_TYPES`.
         strategy: how the runtime runs it (:data:`JOIN_STRATEGIES`), for explain.
+        build_rows: for ``broadcast``, the most rows the right side may have (from
+            the manifests), for explain.
     """
 
     left: PlanNode
@@ -363,6 +366,7 @@ class Join(PlanNode):
     right_keys: tuple[Expr, ...] = ()
     condition: Expr | None = None
     strategy: str = "gather"
+    build_rows: int | None = None
 
     def __post_init__(self) -> None:
         _need_plan("Join", self.left)
@@ -381,6 +385,8 @@ class Join(PlanNode):
             )
         if self.how == "cross" and (self.left_keys or self.condition is not None):
             raise PlanError("Join: a cross join takes no keys and no condition")
+        if self.strategy == "broadcast" and self.how in ("right", "full"):
+            raise PlanError(f"Join: a {self.how} join keeps unmatched right rows; not broadcast")
 
     def children(self) -> tuple[PlanNode, ...]:
         return (self.left, self.right)
@@ -397,6 +403,15 @@ class Join(PlanNode):
     def keeps_right(self) -> bool:
         """Whether the output has the right input's columns (not for semi / anti)."""
         return self.how not in ("semi", "anti")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BroadcastInput(PlanNode):
+    """Leaf of a fragment pipeline: the answer of a broadcast join's right side, computed
+    once per query before the fragments run (see ``PhysicalPlan.broadcasts``)."""
+
+    broadcast_id: int
+    schema: pa.Schema
 
 
 @dataclass(frozen=True, slots=True, eq=False)

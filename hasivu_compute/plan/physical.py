@@ -5,6 +5,10 @@ a set of :class:`Fragment` values, one per partition (one per data file for an
 unpartitioned table), and the plan above the exchanges becomes the merge step,
 where each exchange is a :class:`~hasivu_compute.plan.nodes.MergeInput` leaf.
 
+A broadcast join inside a fragment pipeline has its right side cut out: it becomes a
+:class:`Broadcast` (a query answered once, before the fragments) and the pipeline
+reads it through a :class:`~hasivu_compute.plan.nodes.BroadcastInput` leaf.
+
 Fragments are plain picklable values (names, versions, data-file entries, bound
 expressions): the runtime ships them to shard actors; ``exec.run_fragment`` runs
 one on Arrow; ``exec.merge`` combines their outputs.
@@ -23,9 +27,11 @@ from hasivu_compute.plan._expr import Expr, columns_referenced
 from hasivu_compute.plan.binder import output_schema
 from hasivu_compute.plan.nodes import (
     Aggregate,
+    BroadcastInput,
     DataFileLike,
     Distinct,
     Exchange,
+    Join,
     MergeInput,
     PlanNode,
     Scan,
@@ -54,6 +60,8 @@ class Fragment:
         partition: the partition values of the files (None when mixed / unpartitioned).
         whole_partitions: the pipeline finishes an aggregate or DISTINCT, which is
             only correct when no partition is split across fragments.
+        broadcasts: ids of the broadcast inputs the pipeline joins with
+            (:attr:`PhysicalPlan.broadcasts`).
     """
 
     fragment_id: int
@@ -66,6 +74,7 @@ class Fragment:
     pipeline: PlanNode
     partition: tuple[object, ...] | None = None
     whole_partitions: bool = False
+    broadcasts: tuple[int, ...] = ()
 
     @property
     def scan(self) -> Scan:
@@ -79,13 +88,31 @@ class Fragment:
 
 
 @dataclass(frozen=True, slots=True)
+class Broadcast:
+    """The right side of a broadcast join: a query of its own (a bound, optimized
+    logical plan), answered once before the fragments that join with it run.
+
+    Attributes:
+        broadcast_id: the id its :class:`BroadcastInput` leaves carry.
+        plan: the query.
+        schema: the columns its answer must have.
+    """
+
+    broadcast_id: int
+    plan: PlanNode
+    schema: pa.Schema
+
+
+@dataclass(frozen=True, slots=True)
 class PhysicalPlan:
-    """Fragments plus the merge step (a plan over :class:`MergeInput` leaves)."""
+    """Fragments plus the merge step (a plan over :class:`MergeInput` leaves), and the
+    broadcast build sides the fragments need first."""
 
     fragments: tuple[Fragment, ...]
     merge: PlanNode
     inputs: tuple[MergeInput, ...]
     logical: PlanNode
+    broadcasts: tuple[Broadcast, ...] = ()
 
     def fragments_of(self, exchange_id: int) -> tuple[Fragment, ...]:
         """The fragments that feed merge input ``exchange_id``."""
@@ -93,11 +120,15 @@ class PhysicalPlan:
 
 
 def pipeline_scan(pipeline: PlanNode) -> Scan:
-    """The scan leaf of a linear fragment pipeline (PlanError if it is not linear)."""
+    """The scan leaf of a fragment pipeline: a chain (through the left input of broadcast
+    joins) ending in a scan (PlanError if it is not one)."""
     node = pipeline
     while True:
         if isinstance(node, Scan):
             return node
+        if isinstance(node, Join) and node.strategy == "broadcast":
+            node = node.left
+            continue
         kids = node.children()
         if len(kids) != 1:
             raise PlanError(
@@ -178,8 +209,11 @@ def plan_fragments(plan: PlanNode, source: TableSource | None = None) -> Physica
         found = _exchanges(plan)
     fragments: list[Fragment] = []
     inputs: dict[int, MergeInput] = {}
+    broadcasts: list[Broadcast] = []
     for exchange_id, (exchange, parent) in enumerate(found):
-        pipeline = exchange.child
+        first = len(broadcasts)
+        pipeline = _cut_broadcasts(exchange.child, broadcasts)
+        used = tuple(b.broadcast_id for b in broadcasts[first:])
         scan = pipeline_scan(pipeline)
         files, partitioned = _files_of(scan, source)
         template = _strip_files(pipeline)
@@ -197,11 +231,29 @@ def plan_fragments(plan: PlanNode, source: TableSource | None = None) -> Physica
                     pipeline=template,
                     partition=partition,
                     whole_partitions=whole,
+                    broadcasts=used,
                 )
             )
         inputs[id(exchange)] = MergeInput(exchange_id, _plain(output_schema(pipeline)))
     merge = _replace_exchanges(plan, inputs)
-    return PhysicalPlan(tuple(fragments), merge, tuple(inputs.values()), plan)
+    return PhysicalPlan(tuple(fragments), merge, tuple(inputs.values()), plan, tuple(broadcasts))
+
+
+def _cut_broadcasts(pipeline: PlanNode, broadcasts: list[Broadcast]) -> PlanNode:
+    """``pipeline`` with each broadcast join's right side replaced by a
+    :class:`BroadcastInput` leaf; the right sides are appended to ``broadcasts``."""
+    if isinstance(pipeline, Scan):
+        return pipeline
+    if isinstance(pipeline, Join) and pipeline.strategy == "broadcast":
+        left = _cut_broadcasts(pipeline.left, broadcasts)
+        schema = _plain(output_schema(pipeline.right))
+        built = Broadcast(len(broadcasts), pipeline.right, schema)
+        broadcasts.append(built)
+        return pipeline.with_children([left, BroadcastInput(built.broadcast_id, schema)])
+    kids = pipeline.children()
+    if len(kids) != 1:
+        return pipeline  # pipeline_scan names the problem
+    return pipeline.with_children([_cut_broadcasts(kids[0], broadcasts)])
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:
@@ -211,6 +263,8 @@ def _plain(schema: pa.Schema) -> pa.Schema:
 def _strip_files(pipeline: PlanNode) -> PlanNode:
     if isinstance(pipeline, Scan):
         return dataclasses.replace(pipeline, files=None)
+    if isinstance(pipeline, Join):
+        return pipeline.with_children([_strip_files(pipeline.left), pipeline.right])
     (kid,) = pipeline.children()
     return pipeline.with_children([_strip_files(kid)])
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from hasivu_compute.plan._expr import Expr
 from hasivu_compute.plan.nodes import (
     Aggregate,
+    BroadcastInput,
     Filter,
     Join,
     Limit,
@@ -127,7 +128,14 @@ def _join(node: PlanNode, _: bool) -> str:
     if node.condition is not None:
         parts.append(f"condition={fmt(node.condition)}")
     parts.append(f"strategy={node.strategy}")
+    if node.build_rows is not None:
+        parts.append(f"build_rows<={node.build_rows:,}")
     return " ".join(parts)
+
+
+def _broadcast_input(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, BroadcastInput)
+    return f"broadcast={node.broadcast_id} columns=[{', '.join(node.schema.names)}]"
 
 
 def _merge_input(node: PlanNode, _: bool) -> str:
@@ -143,5 +151,6 @@ _DESCRIBERS: dict[type, Callable[[PlanNode, bool], str]] = {
     Sort: _sort,
     Limit: _limit,
     Join: _join,
+    BroadcastInput: _broadcast_input,
     MergeInput: _merge_input,
 }

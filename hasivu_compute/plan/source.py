@@ -145,11 +145,27 @@ class CatalogSource:
     current version of a table is resolved once per source (one query = one source).
     """
 
-    def __init__(self, catalog: CatalogLike) -> None:
+    def __init__(self, catalog: CatalogLike, buffered: Callable[[str], int] | None = None) -> None:
         self._catalog = catalog
+        self._buffered = buffered
         self._tables: dict[str, TableLike] = {}
         self._snapshots: dict[tuple[str, int | None], SnapshotLike] = {}
+        self._buffered_rows: dict[str, int] = {}
         self._lock = threading.Lock()
+
+    def buffered_rows(self, table: str) -> int:
+        """Rows of ``table`` acknowledged but not yet in segments (held by the runtime's
+        write-ahead log buffer; 0 without one), for size estimates: recent feed data
+        lives there until a flush."""
+        if self._buffered is None:
+            return 0
+        with self._lock:
+            found = self._buffered_rows.get(table)
+        if found is None:
+            found = int(self._buffered(table))
+            with self._lock:
+                self._buffered_rows[table] = found
+        return found
 
     def table(self, name: str) -> TableLike:
         """The loaded table ``name`` (``TableNotFoundError`` from the catalog if absent)."""

@@ -18,7 +18,7 @@ version: a result is never missing rows nor counting them twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +49,23 @@ class HeadScan:
     partition_columns: tuple[Any, ...]
 
 
-def head_scans(plan: PlanNode, fragments: Sequence[Any], source: Any) -> tuple[HeadScan, ...]:
+def head_scans(
+    plan: PlanNode,
+    fragments: Sequence[Any],
+    source: Any,
+    tables: Collection[str] | None = None,
+) -> tuple[HeadScan, ...]:
     """The head scans of ``plan`` (logical: version None), pinned as its fragments are.
 
     Names are compared ignoring case: the plan names a table as the query spelled
-    it, the fragments by the name it was created with.
+    it, the fragments by the name it was created with. ``tables`` (case-folded)
+    names the head tables instead: a broadcast side's scans are already pinned by
+    the query it serves, whose head tables they are.
     """
-    heads = {s.table.casefold() for s in scans(plan) if s.version is None}
+    if tables is not None:
+        heads = set(tables)
+    else:
+        heads = {s.table.casefold() for s in scans(plan) if s.version is None}
     out: dict[tuple[str, int], HeadScan] = {}
     for fragment in fragments:
         key = (fragment.table, fragment.version)

@@ -20,11 +20,12 @@ from hasivu_compute.plan.nodes import PlanNode, scans
 DECODED_FRAGMENTS = 256
 
 
-def run_on_reader(fragment: Any, reader: Any) -> pa.Table:
-    """Run one fragment, reading files through ``reader`` (a shard's cached reader)."""
+def run_on_reader(fragment: Any, reader: Any, broadcasts: Any | None = None) -> pa.Table:
+    """Run one fragment, reading files through ``reader`` (a shard's cached reader);
+    ``broadcasts``: its broadcast joins' right sides, by broadcast id."""
     from hasivu_compute.exec import run_fragment
 
-    return run_fragment(fragment, reader)
+    return run_fragment(fragment, reader, broadcasts)
 
 
 def prepare_plans(plan: PlanNode, catalog: Any) -> Any:

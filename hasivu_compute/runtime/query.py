@@ -20,9 +20,11 @@ import dataclasses
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
+import ray
 from ray.exceptions import GetTimeoutError, RayTaskError
 
 from hasivu_compute._core.errors import QueryFailedError
@@ -36,6 +38,10 @@ STALE_ATTEMPTS = 3
 
 # (shard, fragment, its bytes, the buffer blocks its pieces read)
 _Work = tuple[int, Any, bytes, dict[Any, Any]]
+
+
+class _StaleBuffer(Exception):
+    """The buffered writes moved past a query's pinned versions: plan it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,7 @@ class _Task:
     ref: Any
     attempts: int
     blocks: dict[Any, Any] = dataclasses.field(default_factory=dict)
+    broadcasts: dict[int, Any] = dataclasses.field(default_factory=dict)
 
 
 def assign_fragments(
@@ -184,6 +191,7 @@ class QueryRunner:
         plan_cache: reuse prepared queries while their tables are unchanged
             (:class:`~hasivu_compute.runtime.plans.PlanCache`); None prepares every time.
         views: asks the coordinator for tables' buffered small writes (None: no buffers).
+        buffered: how many rows a table holds in its log buffer (for join sizes).
         alive: raises if the connection can no longer be used (checked while waiting).
     """
 
@@ -196,6 +204,7 @@ class QueryRunner:
         plan_cache: Any | None = None,
         views: Any | None = None,
         alive: Any | None = None,
+        buffered: Any | None = None,
     ) -> None:
         self._catalog = catalog
         self._shards = list(shards)
@@ -205,6 +214,7 @@ class QueryRunner:
         self.plan_cache = plan_cache
         self._views = views
         self._alive = alive
+        self._buffered = buffered
 
     # --- planning ----------------------------------------------------------------
 
@@ -213,7 +223,7 @@ class QueryRunner:
         from hasivu_compute.plan.source import CatalogSource
 
         view = None if self.plan_cache is None else self.plan_cache.view
-        return CatalogSource(self._catalog if view is None else view)
+        return CatalogSource(self._catalog if view is None else view, self._buffered)
 
     def bind(self, plan: Any, source: Any | None = None) -> Any:
         """The plan with tables pinned to snapshots and names resolved."""
@@ -238,14 +248,18 @@ class QueryRunner:
 
         return prepare_plans(plan, source or self.source())
 
-    def prepare_query(self, plan: Any) -> PreparedQuery:
+    def prepare_query(self, plan: Any, heads: frozenset[str] | None = None) -> PreparedQuery:
         """Plans, per-shard fragments (serialized once) and pruning text of ``plan``;
-        from the plan cache while the scanned tables are unchanged."""
-        if self.plan_cache is None:
-            return self._prepare_query(plan)
-        return self.plan_cache.prepared(plan, self._prepare_query)  # type: ignore[no-any-return]
+        from the plan cache while the scanned tables are unchanged.
 
-    def _prepare_query(self, plan: Any) -> PreparedQuery:
+        ``heads``: the tables whose buffered small writes the query reads (default: those
+        ``plan`` scans without a version; a broadcast side inherits its query's)."""
+        if self.plan_cache is None:
+            return self._prepare_query(plan, heads)
+        prepare = partial(self._prepare_query, heads=heads)
+        return self.plan_cache.prepared(plan, prepare)  # type: ignore[no-any-return]
+
+    def _prepare_query(self, plan: Any, heads: frozenset[str] | None = None) -> PreparedQuery:
         from hasivu_compute.plan.binder import output_schema
         from hasivu_compute.runtime.buffered import head_scans
         from hasivu_compute.runtime.fragments import encode_fragment, pruning_lines
@@ -259,9 +273,9 @@ class QueryRunner:
             )
             for fragment in fragments
         )
-        heads = head_scans(plan, plans.physical.fragments, source)
+        found = head_scans(plan, plans.physical.fragments, source, heads)
         return PreparedQuery(
-            plans, tasks, pruning_lines(plans.optimized), output_schema(plans.bound), heads
+            plans, tasks, pruning_lines(plans.optimized), output_schema(plans.bound), found
         )
 
     # --- running -----------------------------------------------------------------
@@ -270,14 +284,28 @@ class QueryRunner:
         """Run ``plan``; its rows."""
         return self.run(plan).table
 
-    def run(self, plan: Any) -> QueryResult:
-        """Run ``plan``; rows and statistics."""
+    def run(self, plan: Any, heads: frozenset[str] | None = None) -> QueryResult:
+        """Run ``plan``; rows and statistics (``heads``: see :meth:`prepare_query`)."""
+        for _ in range(STALE_ATTEMPTS):
+            try:
+                return self._run(plan, heads)
+            except _StaleBuffer:
+                if heads is not None:
+                    raise  # a broadcast side: the query it serves plans again
+        raise QueryFailedError(
+            f"the tables' buffered writes kept moving past the query's versions "
+            f"({STALE_ATTEMPTS} attempts); run it again"
+        )
+
+    def _run(self, plan: Any, heads: frozenset[str] | None) -> QueryResult:
         from hasivu_compute.runtime.fragments import merge_partials
 
         started = time.perf_counter()
-        prepared, tasks, buffered = self._prepare_run(plan)
+        prepared, tasks, buffered = self._prepare_run(plan, heads)
         planned = time.perf_counter()
-        partials, stats, retries = self._scatter_gather(tasks)
+        built, stats, retries = self._broadcasts(plan, prepared, heads)
+        partials, more, retried = self._scatter_gather(tasks, built)
+        stats, retries = stats + more, retries + retried
         gathered = time.perf_counter()
         table = merge_partials(prepared.plans, partials, prepared.schema)
         done = time.perf_counter()
@@ -296,19 +324,24 @@ class QueryRunner:
             ),
         )
 
-    def _prepare_run(self, plan: Any) -> tuple[PreparedQuery, list[_Work], Any]:
+    def _prepare_run(
+        self, plan: Any, heads: frozenset[str] | None = None
+    ) -> tuple[PreparedQuery, list[_Work], Any]:
         """The prepared query, what each shard is sent (with the buffered small writes of
         head scans), and those buffered rows; re-prepared when the buffer has moved past
-        the pinned versions."""
+        the pinned versions (a broadcast side, whose versions its query pinned, raises
+        :class:`_StaleBuffer` instead, so the query plans again)."""
         from hasivu_compute.runtime.buffered import NOTHING, blocks_for, buffered_rows
         from hasivu_compute.runtime.fragments import encode_fragment
 
         for _ in range(STALE_ATTEMPTS):
-            prepared = self.prepare_query(plan)
+            prepared = self.prepare_query(plan, heads)
             buffered: Any = NOTHING
             if self._views is not None and prepared.heads:
                 fragments = prepared.plans.physical.fragments
                 buffered = buffered_rows(prepared.heads, fragments, self._views)
+                if buffered is None and heads is not None:
+                    raise _StaleBuffer
                 if buffered is None:
                     continue  # pinned before a flush that dropped its rows: plan again
             if not buffered.extra:
@@ -320,23 +353,47 @@ class QueryRunner:
                 for f in fragments
             ]
             return prepared, work, buffered
-        raise QueryFailedError(
-            f"the tables' buffered writes kept moving past the query's versions "
-            f"({STALE_ATTEMPTS} attempts); run it again"
-        )
+        raise _StaleBuffer
+
+    def _broadcasts(
+        self, plan: Any, prepared: PreparedQuery, heads: frozenset[str] | None
+    ) -> tuple[dict[int, Any], list[FragmentStats], int]:
+        """Answer each broadcast join's right side (a query of its own, through this same
+        path, reading the buffered small writes of the tables its query reads them of)
+        and put it in the object store once; the fragments that join with it get the
+        reference, so every shard on a node reads one shared copy."""
+        built: dict[int, Any] = {}
+        stats: list[FragmentStats] = []
+        retries = 0
+        sides = prepared.plans.physical.broadcasts
+        if not sides:
+            return built, stats, retries
+        if heads is None:
+            from hasivu_compute.plan.nodes import scans
+
+            heads = frozenset(s.table.casefold() for s in scans(plan) if s.version is None)
+        for side in sides:
+            result = self.run(side.plan, heads)
+            built[side.broadcast_id] = ray.put(result.table)
+            stats.extend(result.stats.fragments)
+            retries += result.stats.retries
+        return built, stats, retries
 
     def _scatter_gather(
-        self, prepared: Sequence[_Work]
+        self, prepared: Sequence[_Work], built: dict[int, Any] | None = None
     ) -> tuple[list[pa.Table], list[FragmentStats], int]:
         """Send one fragment per (shard, exchange); wait for every one of them.
 
         Exchanges whose files were all pruned send nothing: the merge step sees
         no partials for them and produces the empty (or one-row global) answer.
+        ``built``: the broadcast sides' object references, by broadcast id.
         """
-        tasks = [
-            _Task(fragment, payload, shard, self._send(payload, shard, blocks), 1, blocks)
-            for shard, fragment, payload, blocks in prepared
-        ]
+        built = built or {}
+        tasks = []
+        for shard, fragment, payload, blocks in prepared:
+            sides = {i: built[i] for i in fragment.broadcasts}
+            ref = self._send(payload, shard, blocks, sides)
+            tasks.append(_Task(fragment, payload, shard, ref, 1, blocks, sides))
         partials: list[pa.Table] = []
         stats: list[FragmentStats] = []
         retries = 0
@@ -347,7 +404,15 @@ class QueryRunner:
             stats.append(fstats)
         return partials, stats, retries
 
-    def _send(self, payload: bytes, shard: int, blocks: dict[Any, Any] | None = None) -> Any:
+    def _send(
+        self,
+        payload: bytes,
+        shard: int,
+        blocks: dict[Any, Any] | None = None,
+        broadcasts: dict[int, Any] | None = None,
+    ) -> Any:
+        if broadcasts:
+            return self._shards[shard].call.remote("run_encoded", payload, blocks, broadcasts)
         if blocks:
             return self._shards[shard].call.remote("run_encoded", payload, blocks)
         return self._shards[shard].call.remote("run_encoded", payload)
@@ -370,7 +435,7 @@ class QueryRunner:
                 time.sleep(RETRY_BACKOFF_S * task.attempts)  # let Ray restart the actor
                 task.attempts += 1
                 task.shard = (task.shard + 1) % len(self._shards)
-                task.ref = self._send(task.payload, task.shard, task.blocks)
+                task.ref = self._send(task.payload, task.shard, task.blocks, task.broadcasts)
                 retries += 1
             except GetTimeoutError as exc:
                 raise QueryFailedError(

@@ -448,8 +448,14 @@ class Runtime:
                 plan_cache=self._plan_cache,
                 views=lambda requests: self.call_coordinator("log_views", requests),
                 alive=self.check_open,
+                buffered=self._buffered_rows,
             )
         return self._runner
+
+    def _buffered_rows(self, name: str) -> int:
+        """Rows of table ``name`` acknowledged but not yet flushed (asked of the coordinator
+        only while planning a join, for its size estimates)."""
+        return int(self.call_coordinator("log_stats", name).get("buffered_rows") or 0)
 
     def sql_plan(self, text: str) -> Any:
         """The logical plan of SQL ``text``; the same plan object while the tables'

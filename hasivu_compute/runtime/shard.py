@@ -229,26 +229,32 @@ class ShardWorker:
         return self._cache.stats()
 
     def run_encoded(
-        self, payload: bytes, blocks: dict[Any, Any] | None = None
+        self,
+        payload: bytes,
+        blocks: dict[Any, Any] | None = None,
+        broadcasts: dict[int, Any] | None = None,
     ) -> tuple[pa.Table, FragmentStats]:
         """Run a fragment sent as bytes (``runtime.fragments.encode_fragment``); a repeated
         query's fragment is unpickled once per shard, not on every call (~0.65 ms each).
 
-        ``blocks`` are the write-ahead log buffer blocks its pieces read (object-store
-        references, read here without a copy)."""
+        ``blocks`` are the write-ahead log buffer blocks its pieces read, ``broadcasts``
+        the answers of its broadcast joins' right sides (both object-store references,
+        read here without a copy)."""
         self.reader.blocks = _resolve(blocks or {})
         try:
-            return self.run(self._decoder.decode(payload))
+            return self.run(self._decoder.decode(payload), _resolve(broadcasts or {}))
         finally:
             self.reader.blocks = {}
 
-    def run(self, fragment: Any) -> tuple[pa.Table, FragmentStats]:
+    def run(
+        self, fragment: Any, broadcasts: dict[Any, pa.Table] | None = None
+    ) -> tuple[pa.Table, FragmentStats]:
         """Run one fragment; returns its partial result and what it touched."""
         from hasivu_compute.runtime.fragments import run_on_reader
 
         started = time.perf_counter()
         self.reader.reset_counters()
-        out = run_on_reader(fragment, self.reader)
+        out = run_on_reader(fragment, self.reader, broadcasts)
         c = self.reader.counters
         self.fragments_run += 1
         stats = FragmentStats(

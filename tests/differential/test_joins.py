@@ -12,6 +12,8 @@ from joingen import generate_joins
 
 from hasivu_compute._core.errors import BindError, UnsupportedSQLError
 from hasivu_compute.exec import prepare
+from hasivu_compute.plan.nodes import Join, walk
+from hasivu_compute.plan.optimizer.rules import join_strategy
 from hasivu_compute.plan.render import render
 from hasivu_compute.sql import to_plan
 
@@ -90,15 +92,37 @@ JOIN_QUERIES: list[tuple[str, tuple[int, ...]]] = [
 ]
 
 
+@pytest.fixture(params=["chosen", "gather"])
+def strategy(request, monkeypatch) -> str:
+    """Each query twice: with the strategies the planner picks (small sides broadcast)
+    and with every join gathered (no side small enough to broadcast)."""
+    if request.param == "gather":
+        monkeypatch.setattr(join_strategy, "BROADCAST_ROWS", -1)
+    return str(request.param)
+
+
 @pytest.mark.parametrize(("sql", "order_columns"), JOIN_QUERIES)
-def test_join_matches_duckdb(oracle, sql: str, order_columns: tuple[int, ...]) -> None:
+def test_join_matches_duckdb(oracle, strategy, sql: str, order_columns: tuple[int, ...]) -> None:
     oracle.check(sql, order_columns)
 
 
 @pytest.mark.parametrize("index", range(JOIN_COUNT))
-def test_generated_join_matches_duckdb(oracle, index: int) -> None:
+def test_generated_join_matches_duckdb(oracle, strategy, index: int) -> None:
     query = GENERATED_JOINS[index]
     oracle.check(query.sql, query.order_columns)
+
+
+def test_the_corpus_runs_both_strategies(oracle, monkeypatch) -> None:
+    def strategies() -> set[str]:
+        found = set()
+        for query in GENERATED_JOINS:
+            plan = prepare(to_plan(query.sql, schema=oracle.schemas), oracle.catalog).optimized
+            found |= {n.strategy for n in walk(plan) if isinstance(n, Join)}
+        return found
+
+    assert strategies() == {"broadcast", "gather"}, "full joins gather, the rest mostly broadcast"
+    monkeypatch.setattr(join_strategy, "BROADCAST_ROWS", -1)
+    assert strategies() == {"gather"}
 
 
 def test_generated_joins_mostly_have_rows(oracle) -> None:
@@ -113,7 +137,10 @@ def test_a_where_on_both_tables_becomes_a_hash_join_with_each_side_filtered(orac
     )
     plans = prepare(to_plan(sql, schema=oracle.schemas), oracle.catalog)
     text = render(plans.optimized)
-    assert "Join inner on=[CAST(f.k AS int64) = d.k] strategy=gather" in text, text
+    assert "Join inner on=[CAST(f.k AS int64) = d.k] strategy=broadcast build_rows<=34" in text
+    assert text.index("Exchange") < text.index("PartialAggregate") < text.index("Join"), (
+        "the small dims side is broadcast: facts' fragments join and aggregate their own rows"
+    )
     assert "Scan facts" in text and "filter=(g = 'a')" in text, text
     assert "read=(partitions 1 of" in text, "the filter on facts prunes its partitions"
     assert "filter=(weight > 2.0)" in text, text

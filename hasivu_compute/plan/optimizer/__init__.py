@@ -47,6 +47,7 @@ class Batch:
 def default_batches() -> tuple[Batch, ...]:
     """The standard pipeline: rewrite, prune, then split into fragments."""
     from hasivu_compute.plan.optimizer.rules.exchange import insert_exchanges
+    from hasivu_compute.plan.optimizer.rules.join_strategy import choose_join_strategies
     from hasivu_compute.plan.optimizer.rules.limit import push_down_limit
     from hasivu_compute.plan.optimizer.rules.partitions import prune_partitions
     from hasivu_compute.plan.optimizer.rules.predicates import push_down_predicates
@@ -59,7 +60,7 @@ def default_batches() -> tuple[Batch, ...]:
     return (
         Batch("rewrite", (simplify_expressions, push_down_predicates), fixed_point=True),
         Batch("prune", (prune_projections, prune_partitions, prune_zone_maps)),
-        Batch("distribute", (insert_exchanges, split_aggregates)),
+        Batch("distribute", (choose_join_strategies, insert_exchanges, split_aggregates)),
         # Predicates again: a HAVING over an aggregate finished in the fragments moves
         # below the exchange, so fragments filter their groups before shipping them.
         Batch("finish", (push_down_predicates, push_down_limit, push_down_topk), fixed_point=True),

@@ -143,3 +143,46 @@ def test_join_mistakes_in_plans_are_typed() -> None:
         Join(Scan("l"), Scan("r"), "inner", (col("k"),), ())
     with pytest.raises(PlanError, match="cross join takes no keys"):
         Join(Scan("l"), Scan("r"), "cross", (col("k"),), (col("k"),))
+
+
+def _optimized(sql: str, cat: MemCatalog, schemas: dict, buffered=None):
+    from hasivu_compute.plan.optimizer import OptimizerContext, optimize
+
+    source = CatalogSource(cat, buffered)
+    bound = bind_plan(to_plan(sql, schema=schemas), source.resolve)
+    return optimize(bound, OptimizerContext(source=source))
+
+
+def _strategy_catalog() -> tuple[MemCatalog, dict]:
+    big, small = _tables(3, 60, 6)
+    cat = _catalog(big, small)
+    return cat, {"l": big.schema, "r": small.schema}
+
+
+def test_the_small_side_is_broadcast_and_an_inner_join_is_turned_around_for_it() -> None:
+    from hasivu_compute.plan.render import render
+
+    cat, schemas = _strategy_catalog()
+    text = render(_optimized("SELECT l.av, r.bv FROM l JOIN r ON l.ak = r.bk", cat, schemas))
+    assert "strategy=broadcast build_rows<=6" in text, text
+    turned = render(_optimized("SELECT l.av, r.bv FROM r JOIN l ON l.ak = r.bk", cat, schemas))
+    assert "strategy=broadcast build_rows<=6" in turned, "the small left side became the build"
+    right = render(_optimized("SELECT l.av FROM r RIGHT JOIN l ON l.ak = r.bk", cat, schemas))
+    assert "Join left" in right and "strategy=broadcast" in right, right
+    full = render(_optimized("SELECT l.av FROM l FULL JOIN r ON l.ak = r.bk", cat, schemas))
+    assert "strategy=gather" in full, "a full join keeps unmatched build rows: gathered"
+
+
+def test_rows_still_in_the_log_buffer_count_in_the_estimate(monkeypatch) -> None:
+    from hasivu_compute.plan.optimizer.rules import join_strategy
+    from hasivu_compute.plan.render import render
+
+    cat, schemas = _strategy_catalog()
+    sql = "SELECT l.av, r.bv FROM l JOIN r ON l.ak = r.bk"
+    monkeypatch.setattr(join_strategy, "BROADCAST_ROWS", 100)
+    buffered = {"l": 0, "r": 500}
+    text = render(_optimized(sql, cat, schemas, lambda t: buffered[t]))
+    assert "build_rows<=60" in text, "r holds 506 rows with its buffer: l (60) is the build"
+    buffered["r"] = 5_000
+    buffered["l"] = 5_000
+    assert "strategy=gather" in render(_optimized(sql, cat, schemas, lambda t: buffered[t]))

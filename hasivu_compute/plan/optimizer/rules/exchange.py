@@ -7,7 +7,8 @@ Before / after::
         Scan orders                           Filter (amount > 5)
                                                 Scan orders
 
-A pipeline is shard-local when it is a scan under any chain of Filter / Project:
+A pipeline is shard-local when it is a scan under any chain of Filter / Project
+and broadcast joins (whose right sides are answered apart, before the fragments):
 each fragment can run it on its own files. Everything above the Exchange runs in
 the merge. Later rules move work below the boundary (aggregate split, top-k and
 limit push-down). A plan that already has an Exchange is left alone.
@@ -15,15 +16,15 @@ limit push-down). A plan that already has an Exchange is left alone.
 
 from __future__ import annotations
 
-from hasivu_compute.plan.nodes import Exchange, Filter, PlanNode, Project, Scan, walk
+from hasivu_compute.plan.nodes import Exchange, PlanNode, walk
 from hasivu_compute.plan.optimizer import OptimizerContext
 
 
 def is_local(node: PlanNode) -> bool:
-    """Whether ``node`` is a scan under a chain of row-wise operators."""
-    while isinstance(node, (Filter, Project)):
-        node = node.child
-    return isinstance(node, Scan)
+    """Whether ``node`` is a scan under a chain of row-wise operators and broadcast joins."""
+    from hasivu_compute.plan.optimizer.rules.join_strategy import probes_locally
+
+    return probes_locally(node)
 
 
 def _place(node: PlanNode) -> PlanNode:

@@ -37,6 +37,7 @@ from hasivu_compute.plan.nodes import (
     Exchange,
     Filter,
     FinalAggregate,
+    Join,
     PartialAggregate,
     PlanNode,
     Project,
@@ -66,6 +67,12 @@ def source_column(plan: PlanNode, name: str) -> tuple[Scan, str] | None:
             continue
         if isinstance(node, Scan):
             return node, name
+        if isinstance(node, Join) and node.strategy == "broadcast":
+            # probe rows keep their values (a join only repeats or drops them)
+            if name not in output_schema(node.left).names:
+                return None
+            node = node.left
+            continue
         return None
 
 
