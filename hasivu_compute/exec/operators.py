@@ -28,6 +28,7 @@ from hasivu_compute.plan.nodes import (
     Limit,
     PartialAggregate,
     PlanNode,
+    PreAggregate,
     Project,
     Sort,
     SortKey,
@@ -180,5 +181,6 @@ _OPS: dict[type, Callable[[PlanNode, pa.Table], pa.Table]] = {
     Exchange: _exchange,
     Aggregate: _aggregate,
     PartialAggregate: _aggregate,
+    PreAggregate: _aggregate,
     FinalAggregate: _aggregate,
 }

@@ -237,6 +237,14 @@ class Aggregate(UnaryNode):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class PreAggregate(Aggregate):
+    """An aggregate that may run on any part of its input, because an aggregate above
+    combines what it gives (sums of sums, sums of counts, min of mins): placed below a
+    join so a fact table's fragments group their rows by the join key before joining
+    (see ``rules.eager_aggregation``). Same evaluation as :class:`Aggregate`."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class PartialAggregate(Aggregate):
     """Per-fragment half of a split aggregate: keys plus partial state columns."""
 

@@ -175,3 +175,35 @@ def test_a_filter_on_the_preserved_side_stays_in_an_outer_join(oracle) -> None:
 def test_join_mistakes_are_named(oracle, sql: str, error: type, words: str) -> None:
     with pytest.raises(error, match=words):
         oracle.ours(sql)
+
+
+EAGER_QUERIES = [
+    # dims has keys 5, 7 and 19 twice: a fact row joins twice and counts twice
+    "SELECT d.g AS g, count(*) AS n, count(f.x) AS c, sum(f.y) AS s, min(f.name) AS lo, "
+    "max(f.d) AS hi FROM facts f JOIN dims d ON f.k = d.k GROUP BY d.g",
+    "SELECT d.label AS label, f.g AS fg, count(*) AS n, sum(f.x) AS s FROM facts f "
+    "LEFT JOIN dims d ON f.k = d.k AND f.q > d.weight GROUP BY d.label, f.g",
+    "SELECT count(*) AS n, count(f.x) AS c, sum(f.x) AS s FROM facts f JOIN dims d "
+    "ON f.k = d.k AND d.k > 1000",
+    "SELECT d.label AS label, count(*) AS n FROM facts f JOIN dims d ON f.k = d.k "
+    "WHERE f.flag GROUP BY d.label HAVING count(*) > 40",
+    "SELECT d.g AS g, avg(f.x) AS ax, avg(f.q) AS aq, avg(f.y) AS ay FROM facts f "
+    "LEFT JOIN dims d ON f.k = d.k GROUP BY d.g",
+]
+
+
+@pytest.mark.parametrize("sql", EAGER_QUERIES)
+def test_aggregates_over_a_join_group_the_fact_rows_first_and_stay_exact(oracle, sql) -> None:
+    oracle.check(sql)
+    text = render(prepare(to_plan(sql, schema=oracle.schemas), oracle.catalog).optimized)
+    assert "PreAggregate keys=[" in text, text
+
+
+def test_an_aggregate_that_does_not_decompose_is_left_above_the_join(oracle) -> None:
+    sql = (
+        "SELECT d.label AS label, count(DISTINCT f.g) AS n, sum(f.x) AS a FROM facts f "
+        "JOIN dims d ON f.k = d.k GROUP BY d.label"
+    )
+    oracle.check(sql)
+    text = render(prepare(to_plan(sql, schema=oracle.schemas), oracle.catalog).optimized)
+    assert "PreAggregate" not in text, text

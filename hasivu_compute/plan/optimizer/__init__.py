@@ -46,6 +46,7 @@ class Batch:
 
 def default_batches() -> tuple[Batch, ...]:
     """The standard pipeline: rewrite, prune, then split into fragments."""
+    from hasivu_compute.plan.optimizer.rules.eager_aggregation import aggregate_before_join
     from hasivu_compute.plan.optimizer.rules.exchange import insert_exchanges
     from hasivu_compute.plan.optimizer.rules.join_strategy import choose_join_strategies
     from hasivu_compute.plan.optimizer.rules.limit import push_down_limit
@@ -59,6 +60,7 @@ def default_batches() -> tuple[Batch, ...]:
 
     return (
         Batch("rewrite", (simplify_expressions, push_down_predicates), fixed_point=True),
+        Batch("eager", (aggregate_before_join,)),
         Batch("prune", (prune_projections, prune_partitions, prune_zone_maps)),
         Batch("distribute", (choose_join_strategies, insert_exchanges, split_aggregates)),
         # Predicates again: a HAVING over an aggregate finished in the fragments moves

@@ -36,6 +36,7 @@ from hasivu_compute.plan.nodes import (
     Join,
     Limit,
     PlanNode,
+    PreAggregate,
     Project,
     Scan,
     Sort,
@@ -82,10 +83,10 @@ def estimated_rows(node: PlanNode, source: TableSource | None = None) -> int | N
 
 def probes_locally(node: PlanNode) -> bool:
     """Whether ``node`` can run inside each fragment of one scan: the scan under row-wise
-    operators and broadcast joins (whose own build sides are answered apart)."""
+    operators, pre-aggregates and broadcast joins (whose build sides are answered apart)."""
     while True:
-        if isinstance(node, (Filter, Project)):
-            node = node.child
+        if isinstance(node, (Filter, Project, PreAggregate)):
+            node = node.children()[0]
         elif isinstance(node, Join) and node.strategy == "broadcast":
             node = node.left
         else:
