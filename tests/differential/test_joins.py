@@ -207,3 +207,15 @@ def test_an_aggregate_that_does_not_decompose_is_left_above_the_join(oracle) -> 
     oracle.check(sql)
     text = render(prepare(to_plan(sql, schema=oracle.schemas), oracle.catalog).optimized)
     assert "PreAggregate" not in text, text
+
+
+def test_a_chain_of_joins_is_grouped_before_its_first_join(oracle) -> None:
+    sql = (
+        "SELECT a.g AS g, b.label AS label, count(*) AS n, sum(f.x) AS s, max(f.y) AS hi "
+        "FROM facts f JOIN dims a ON f.k = a.k LEFT JOIN dims b ON f.q = b.k "
+        "GROUP BY a.g, b.label"
+    )
+    oracle.check(sql)
+    text = render(prepare(to_plan(sql, schema=oracle.schemas), oracle.catalog).optimized)
+    assert text.count("PreAggregate") == 2, text
+    assert "PreAggregate keys=[f.k, f.q]" in text, "the fact rows are grouped before any join"

@@ -60,7 +60,7 @@ def default_batches() -> tuple[Batch, ...]:
 
     return (
         Batch("rewrite", (simplify_expressions, push_down_predicates), fixed_point=True),
-        Batch("eager", (aggregate_before_join,)),
+        Batch("eager", (aggregate_before_join,), fixed_point=True),
         Batch("prune", (prune_projections, prune_partitions, prune_zone_maps)),
         Batch("distribute", (choose_join_strategies, insert_exchanges, split_aggregates)),
         # Predicates again: a HAVING over an aggregate finished in the fragments moves

@@ -7,9 +7,9 @@ Before / after::
         Scan orders                  (5M rows)
         Scan schools
     ->
-    Aggregate keys=[s.district] aggs=[coalesce(sum(__pre_0), 0) AS n, sum(__pre_1) AS revenue]
+    Aggregate keys=[s.district] aggs=[sum(__pre0_0) AS n, sum(__pre0_1) AS revenue]
       Join inner on=[o.school_id = s.school_id]
-        PreAggregate keys=[o.school_id] aggs=[count_star() AS __pre_0, sum(o.amount) AS __pre_1]
+        PreAggregate keys=[o.school_id] aggs=[count_star() AS __pre0_0, sum(o.amount) AS __pre0_1]
           Scan orders
         Scan schools
 
@@ -26,7 +26,9 @@ group key is on one side and every aggregate is ``count``, ``sum``, ``min`` or
 sum of counts). The left rows are grouped by the left
 group keys, the left join keys and the left columns of the join condition. On
 the shards this runs per fragment (``PreAggregate`` is partial by nature), so a
-5M-row fact table joins a few thousand groups instead of its rows.
+5M-row fact table joins a few thousand groups instead of its rows. A PreAggregate
+over a join is rewritten the same way, so a chain of joins (orders x schools x
+menu_items) is grouped before its first join.
 """
 
 from __future__ import annotations
@@ -60,11 +62,18 @@ def _refs(exprs: tuple[Expr, ...]) -> frozenset[str]:
 
 
 def _split_aggs(
-    aggs: tuple[Expr, ...], left: frozenset[str]
+    aggs: tuple[Expr, ...], left: frozenset[str], global_: bool, taken: frozenset[str]
 ) -> tuple[list[Expr], list[Expr]] | None:
-    """``(pre-aggregates, combining aggregates)``, or None when one does not decompose."""
+    """``(pre-aggregates, combining aggregates)``, or None when one does not decompose.
+
+    ``global_``: the aggregate has no keys (one row even over no rows); ``taken``:
+    names the new pre-aggregate columns must not reuse.
+    """
     pre: list[Expr] = []
     outer: list[Expr] = []
+    level = 0
+    while any(n.startswith(f"__pre{level}_") for n in taken):
+        level += 1
     for i, agg in enumerate(aggs):
         call = strip_alias(agg)
         if not isinstance(call, AggCall) or call.distinct or call.options:
@@ -72,7 +81,7 @@ def _split_aggs(
         if not _refs(call.args) <= left:
             return None
         if call.fn == "avg" and _plain_number(call):
-            total, rows = f"__pre_{i}_sum", f"__pre_{i}_count"
+            total, rows = f"__pre{level}_{i}_sum", f"__pre{level}_{i}_count"
             pre.append(Alias(AggCall("sum", call.args), total))
             pre.append(Alias(AggCall("count", call.args), rows))
             mean = AggCall("sum", (Column(total),)) / AggCall("sum", (Column(rows),))
@@ -80,10 +89,10 @@ def _split_aggs(
             continue
         if call.fn not in _DECOMPOSABLE:
             return None
-        name = f"__pre_{i}"
+        name = f"__pre{level}_{i}"
         pre.append(Alias(AggCall(call.fn, call.args, False, call.options), name))
         combined: Expr = AggCall("sum" if call.fn in ("count", "sum") else call.fn, (Column(name),))
-        if call.fn == "count":  # no rows at all: count is 0 where a sum of counts is NULL
+        if call.fn == "count" and global_:  # over no rows count is 0, a sum of counts NULL
             combined = coalesce(combined, lit(0))
         outer.append(Alias(combined, output_name(agg)))
     return pre, outer
@@ -96,7 +105,9 @@ def _plain_number(call: AggCall) -> bool:
 
 
 def _rewrite(node: PlanNode) -> PlanNode:
-    if type(node) is not Aggregate or not isinstance(node.child, Join):
+    if not isinstance(node, Aggregate) or type(node) not in (Aggregate, PreAggregate):
+        return node
+    if not isinstance(node.child, Join):
         return node
     join = node.child
     if join.how not in ("inner", "left") or not join.left_keys or not node.aggs:
@@ -113,7 +124,8 @@ def _rewrite(node: PlanNode) -> PlanNode:
             group |= refs
         elif not refs <= right:
             return node  # a key over both sides: the groups need both rows
-    split = _split_aggs(node.aggs, left)
+    taken = left | right | frozenset(output_name(e) for e in node.keys + node.aggs)
+    split = _split_aggs(node.aggs, left, not node.keys, taken)
     if split is None:
         return node
     pre, outer = split
