@@ -86,8 +86,26 @@ def to_arrow_expression(expr: Expr) -> pc.Expression | None:
         args = [to_arrow_expression(a) for a in expr.args]
         if any(a is None for a in args):
             return None
-        return _translate_call(expr, [a for a in args if a is not None])
+        return _translate_call(expr, _as_result_type(expr, [a for a in args if a is not None]))
     return None
+
+
+def _as_result_type(expr: Call, args: list[pc.Expression]) -> list[pc.Expression]:
+    """Arithmetic arguments cast to the bound float result type first: left to itself,
+    Acero adds a double literal to an int64 column in float32 (1.75 + 4194304 gave
+    4194306), where evaluate() computes in the double the binder chose."""
+    dtype = expr.dtype
+    if fn_is_arithmetic(expr.fn) and dtype is not None and pa.types.is_floating(dtype):
+        return [
+            a if getattr(e, "dtype", None) == dtype else a.cast(dtype)
+            for a, e in zip(args, expr.args, strict=True)
+        ]
+    return args
+
+
+def fn_is_arithmetic(fn: str) -> bool:
+    """Whether ``fn`` is one of the arithmetic calls whose operands share a type."""
+    return fn in ("add", "subtract", "multiply", "divide", "modulo", "negate", "abs")
 
 
 def _cast(expr: Cast) -> pc.Expression | None:

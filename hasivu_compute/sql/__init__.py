@@ -13,7 +13,10 @@ date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
 DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on
 columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], joins
 (``JOIN ... ON``, ``USING``, ``NATURAL``, comma joins; INNER, LEFT, RIGHT, FULL, SEMI,
-ANTI, CROSS; tables need known columns: pass ``schema=``),
+ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
+(``IN``, ``NOT IN`` with SQL's NULL rule, ``[NOT] EXISTS`` correlated on equalities,
+scalar aggregates without GROUP BY, correlated on equalities or not; see
+``sql.subqueries``),
 count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile,
 time travel by version (``t AT (VERSION => 2)``, ``t FOR VERSION AS OF 2``).
 Anything else raises :class:`UnsupportedSQLError` with its line and column: every

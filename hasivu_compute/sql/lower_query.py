@@ -41,6 +41,7 @@ from hasivu_compute.sql.lower_expr import SUBQUERY_HINT, Scope, lower_expr
 from hasivu_compute.sql.names import Field, Relation, Resolver, find_name
 from hasivu_compute.sql.parsing import SqlText
 from hasivu_compute.sql.select_agg import AggregateLowering
+from hasivu_compute.sql.subqueries import has_where_subquery, lower_where_subqueries
 
 __all__ = ["QueryLowering", "SchemaLookup"]
 
@@ -227,6 +228,10 @@ class QueryLowering:
                 )
         return lower_expr(condition, Scope(self.source, resolver.column, _no_intercept))
 
+    def lower_scalar(self, node: exp.Expr, resolver: Resolver) -> Expr:
+        """A row-level expression (no aggregates) against ``resolver``'s relation."""
+        return lower_expr(node, Scope(self.source, resolver.column, _no_intercept))
+
     def _from_item(self, item: exp.Expr, ctes: Mapping[str, Relation]) -> Relation:
         if isinstance(item, exp.Table):
             return self._table(item, ctes)
@@ -296,6 +301,8 @@ class QueryLowering:
         if distinct is not None and distinct.args.get("on") is not None:
             raise self.source.unsupported(distinct, "DISTINCT ON", keyword="DISTINCT")
         relation = self.from_(node, ctes)
+        if has_where_subquery(node):
+            relation, node = lower_where_subqueries(self, node, relation, ctes)
         if not node.expressions:  # DuckDB: "SELECT clause without selection list"
             line, col = self.source.position(node)
             hint = "name what to return: SELECT * or SELECT a, b"

@@ -30,6 +30,7 @@ from test_edge_values import FLOAT_ORDER, SUM_QUERIES, VERSION_SYNTAX, edge_tabl
 from test_features import FEATURE_QUERIES
 from test_generated import QUERY_COUNT, SEED
 from test_joins import GENERATED_JOINS, JOIN_COUNT, JOIN_QUERIES
+from test_subqueries import SUBQUERIES
 
 pytestmark = pytest.mark.integration
 
@@ -122,6 +123,11 @@ def test_generated_query_on_ray_matches_duckdb(ray_oracle: RayOracle, index: int
 @pytest.mark.parametrize(("sql", "order_columns"), JOIN_QUERIES)
 def test_join_on_ray_matches_duckdb(ray_oracle: RayOracle, sql, order_columns) -> None:
     ray_oracle.check(sql, order_columns)
+
+
+@pytest.mark.parametrize("sql", SUBQUERIES)
+def test_where_subquery_on_ray_matches_duckdb(ray_oracle: RayOracle, sql: str) -> None:
+    ray_oracle.check(sql)
 
 
 @pytest.mark.parametrize("index", range(0, JOIN_COUNT, 2))  # half: the suite's time budget

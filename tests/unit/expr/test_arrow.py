@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hasivu_compute.expr import Expr, bind, col, evaluate_column, to_arrow_expression
+from hasivu_compute.expr import Expr, bind, col, evaluate_column, lit, to_arrow_expression
 
 from .conftest import SCHEMA, tables, values_equal
 from .exprgen import boolean, numeric
@@ -87,3 +87,13 @@ def test_pushed_down_decimal_casts_round_like_evaluate() -> None:
     floats = pa.table({"f": pa.array([2.5, -0.5])})
     to_decimal = bind(col("f").cast(pa.decimal128(5, 0)), floats.schema)
     assert to_arrow_expression(to_decimal) is None, "double -> DECIMAL rounds in casts.py"
+
+
+def test_mixed_int_and_double_arithmetic_is_computed_in_double() -> None:
+    """Acero on its own added a double literal to an int64 column in float32."""
+    table = pa.table({"j": pa.array([None, 262144, 4097], pa.int64())})
+    for expr in (lit(1.75) + col("j") * 16, lit(0.0) + col("j") * col("j")):
+        bound = bind(expr, table.schema)
+        pushed = to_arrow_expression(bound)
+        assert pushed is not None
+        assert _project(table, pushed).to_pylist() == evaluate_column(bound, table).to_pylist()

@@ -60,6 +60,8 @@ def estimated_rows(node: PlanNode, source: TableSource | None = None) -> int | N
         buffered = getattr(source, "buffered_rows", None)
         extra = buffered(node.table) if buffered is not None else 0
         return sum(sf.file.num_rows for sf in node.files) + extra
+    if isinstance(node, Aggregate) and not node.keys:
+        return 1  # a global aggregate: one row
     if isinstance(node, (Filter, Project, Sort, Distinct, Aggregate)):
         return estimated_rows(node.children()[0], source)
     if isinstance(node, Limit):
