@@ -7,30 +7,25 @@ several segments); DuckDB reads the very same Arrow tables.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from compare import difference
 from datasets import FACTS_PARTITION_BY, batches, dims_table, facts_table
+from tpch_data import tpch_tables
 
 from hasivu_compute.exec import execute
 from hasivu_compute.sql import to_plan
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import WriteOptions
 from hasivu_compute.table.catalog import Catalog
-
-TPCH_SCALE = 0.1
 
 
 @dataclass
@@ -82,48 +77,19 @@ def oracle(tmp_path_factory: pytest.TempPathFactory, facts: pa.Table) -> Oracle:
     return Oracle(catalog, duck, {"facts": facts.schema, "dims": dims.schema})
 
 
-def _tpch_lineitem(
-    cache: pytest.Cache | None, tmp_path_factory: pytest.TempPathFactory
-) -> pa.Table:
-    """lineitem at SF0.1 from tpchgen-cli, generated once and kept in pytest's cache dir."""
-    if cache is not None:
-        folder = Path(cache.mkdir("tpch-sf0.1"))
-    else:  # -p no:cacheprovider: a fixed folder under the system temp dir
-        folder = Path(tempfile.gettempdir()) / "hasivu-tpch-sf0.1"
-        folder.mkdir(exist_ok=True)
-    files = sorted(folder.rglob("lineitem*.parquet"))
-    if not files:
-        cli = shutil.which("tpchgen-cli") or str(Path(sys.executable).parent / "tpchgen-cli")
-        work = tmp_path_factory.mktemp("tpchgen")
-        subprocess.run(
-            [
-                cli,
-                "parquet",
-                "-s",
-                str(TPCH_SCALE),
-                "--tables",
-                "lineitem",
-                "--output-dir",
-                str(work),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        for produced in work.rglob("*.parquet"):
-            shutil.copy(produced, folder / produced.name)
-        files = sorted(folder.rglob("lineitem*.parquet"))
-    return pa.concat_tables(pq.read_table(f) for f in files)
-
-
 @pytest.fixture(scope="session")
 def tpch(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Oracle:
-    lineitem = _tpch_lineitem(getattr(pytestconfig, "cache", None), tmp_path_factory)
+    tables = tpch_tables(getattr(pytestconfig, "cache", None), tmp_path_factory)
     root = tmp_path_factory.mktemp("tpch")
     catalog = _catalog(root)
-    # partitioned by Q1's group keys (4 partitions): the aggregate can finish per partition
-    spec = [("l_returnflag", "identity"), ("l_linestatus", "identity")]
-    table = catalog.create_table("lineitem", lineitem.schema, partition_by=spec)
-    table.append(lineitem)
+    # lineitem by Q1's group keys (4 partitions): the aggregate can finish per partition;
+    # orders by customer buckets; the rest as they come
+    specs = {
+        "lineitem": [("l_returnflag", "identity"), ("l_linestatus", "identity")],
+        "orders": [("o_custkey", "bucket[8]")],
+    }
     duck = duckdb.connect()
-    duck.register("lineitem", lineitem)
-    return Oracle(catalog, duck, {"lineitem": lineitem.schema})
+    for name, table in tables.items():
+        catalog.create_table(name, table.schema, partition_by=specs.get(name, ())).append(table)
+        duck.register(name, table)
+    return Oracle(catalog, duck, {name: t.schema for name, t in tables.items()})

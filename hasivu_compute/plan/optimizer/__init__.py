@@ -48,6 +48,7 @@ def default_batches() -> tuple[Batch, ...]:
     """The standard pipeline: rewrite, prune, then split into fragments."""
     from hasivu_compute.plan.optimizer.rules.eager_aggregation import aggregate_before_join
     from hasivu_compute.plan.optimizer.rules.exchange import insert_exchanges
+    from hasivu_compute.plan.optimizer.rules.join_order import reorder_joins
     from hasivu_compute.plan.optimizer.rules.join_strategy import choose_join_strategies
     from hasivu_compute.plan.optimizer.rules.limit import push_down_limit
     from hasivu_compute.plan.optimizer.rules.partitions import prune_partitions
@@ -60,8 +61,10 @@ def default_batches() -> tuple[Batch, ...]:
 
     return (
         Batch("rewrite", (simplify_expressions, push_down_predicates), fixed_point=True),
-        Batch("eager", (aggregate_before_join,), fixed_point=True),
         Batch("prune", (prune_projections, prune_partitions, prune_zone_maps)),
+        # Sizes come from the pruned scans: order joins by them, then group before joining.
+        Batch("order", (reorder_joins,)),
+        Batch("eager", (aggregate_before_join,), fixed_point=True),
         Batch("distribute", (choose_join_strategies, insert_exchanges, split_aggregates)),
         # Predicates again: a HAVING over an aggregate finished in the fragments moves
         # below the exchange, so fragments filter their groups before shipping them.

@@ -186,3 +186,27 @@ def test_rows_still_in_the_log_buffer_count_in_the_estimate(monkeypatch) -> None
     buffered["r"] = 5_000
     buffered["l"] = 5_000
     assert "strategy=gather" in render(_optimized(sql, cat, schemas, lambda t: buffered[t]))
+
+
+def test_a_comma_join_written_badly_is_ordered_by_size_and_stays_exact() -> None:
+    """``FROM s, m, b`` where s and m share no key: as written, s x m would be a cross
+    join; ordered by size, b (the largest) probes and every join has a key."""
+    from hasivu_compute.plan.render import render
+
+    big, small = _tables(11, 60, 8)
+    mid = pa.table({"mk": pa.array(range(10), pa.int64()), "mv": pa.array(range(10), pa.int32())})
+    cat = _catalog(big, small)
+    cat.create_table("m", mid.schema, (), chunk_rows=4).append(mid)
+    schemas = {"l": big.schema, "r": small.schema, "m": mid.schema}
+    sql = "SELECT r.bs, m.mv, l.av FROM r, m, l WHERE l.ak = r.bk AND l.av = m.mv AND r.bv > -40"
+    text = render(_optimized(sql, cat, schemas))
+    assert "cross" not in text, text
+    first_scan = text[text.index("Scan") :].split("\n")[0]
+    assert first_scan.startswith("Scan l"), "the largest input is the probe side\n" + text
+    ours = execute(to_plan(sql, schema=schemas), cat)
+    duck = duckdb.connect()
+    duck.register("l", big)
+    duck.register("r", small)
+    duck.register("m", mid)
+    assert_same_bag(ours, duck.sql(sql).to_arrow_table())
+    assert ours.column_names == ["bs", "mv", "av"], "the columns keep the order written"

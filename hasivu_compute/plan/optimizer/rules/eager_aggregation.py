@@ -41,6 +41,7 @@ from hasivu_compute.expr import coalesce, lit
 from hasivu_compute.expr.nodes import AggCall
 from hasivu_compute.plan._expr import (
     Alias,
+    BoundColumn,
     Column,
     Expr,
     columns_referenced,
@@ -48,7 +49,14 @@ from hasivu_compute.plan._expr import (
     strip_alias,
 )
 from hasivu_compute.plan.binder import output_schema
-from hasivu_compute.plan.nodes import Aggregate, Join, PlanNode, PreAggregate, transform_up
+from hasivu_compute.plan.nodes import (
+    Aggregate,
+    Join,
+    PlanNode,
+    PreAggregate,
+    Project,
+    transform_up,
+)
 from hasivu_compute.plan.optimizer import OptimizerContext
 
 _DECOMPOSABLE = frozenset({"count", "sum", "min", "max"})
@@ -107,9 +115,12 @@ def _plain_number(call: AggCall) -> bool:
 def _rewrite(node: PlanNode) -> PlanNode:
     if not isinstance(node, Aggregate) or type(node) not in (Aggregate, PreAggregate):
         return node
-    if not isinstance(node.child, Join):
+    child = node.child
+    if isinstance(child, Project) and all(isinstance(e, Column | BoundColumn) for e in child.exprs):
+        child = child.child  # only puts columns in order (join reordering): names are kept
+    if not isinstance(child, Join):
         return node
-    join = node.child
+    join = child
     if join.how not in ("inner", "left") or not join.left_keys or not node.aggs:
         return node
     if isinstance(join.left, PreAggregate):

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hasivu_compute.expr.nodes import Call
-from hasivu_compute.plan._expr import Expr, columns_referenced, conjoin, split_conjunction
+from hasivu_compute.expr.visitors import split_disjunction
+from hasivu_compute.plan._expr import Expr, columns_referenced, conjoin, same, split_conjunction
 from hasivu_compute.plan.binder import output_schema
 from hasivu_compute.plan.nodes import Filter, Join, PlanNode
 
@@ -38,6 +39,34 @@ def _sides(join: Join) -> tuple[frozenset[str], frozenset[str]]:
     )
 
 
+def conjuncts(predicate: Expr) -> list[Expr]:
+    """The conjuncts of ``predicate``, with what every branch of an OR requires taken out
+    of it: ``(k = pk AND a) OR (k = pk AND b)`` gives ``k = pk`` and ``a OR b``, so a join
+    written as a disjunction of cases (TPC-H Q19) still gets its hash key."""
+    out: list[Expr] = []
+    for part in split_conjunction(predicate):
+        branches = split_disjunction(part)
+        if len(branches) < 2:
+            out.append(part)
+            continue
+        sets = [list(split_conjunction(b)) for b in branches]
+        common = [c for c in sets[0] if all(any(same(c, o) for o in other) for other in sets[1:])]
+        if not common:
+            out.append(part)
+            continue
+        out.extend(common)
+        rests = [[c for c in branch if not any(same(c, k) for k in common)] for branch in sets]
+        if all(rests):  # a branch left with nothing is TRUE: the OR holds
+            alternatives = [conjoin(r) for r in rests]
+            either = alternatives[0]
+            for alternative in alternatives[1:]:
+                assert either is not None and alternative is not None
+                either = either | alternative
+            assert either is not None
+            out.append(either)
+    return out
+
+
 def _filtered(node: PlanNode, parts: list[Expr]) -> PlanNode:
     pred = conjoin(parts)
     return node if pred is None else Filter(node, pred)
@@ -50,7 +79,7 @@ def filter_over_join(node: Filter, join: Join) -> PlanNode:
     to_right: list[Expr] = []
     into: list[Expr] = []
     stay: list[Expr] = []
-    for part in split_conjunction(node.predicate):
+    for part in conjuncts(node.predicate):
         refs = columns_referenced(part)
         if refs and refs <= left_names and join.how in _ABOVE_TO_LEFT:
             to_left.append(part)
@@ -97,7 +126,8 @@ def normalize_join(join: Join) -> Join:
     to_left: list[Expr] = []
     to_right: list[Expr] = []
     rest: list[Expr] = []
-    for part in split_conjunction(join.condition):
+    parts = conjuncts(join.condition)
+    for part in parts:
         refs = columns_referenced(part)
         pair = _equality(part, left_names, right_names)
         if pair is not None:
@@ -109,7 +139,7 @@ def normalize_join(join: Join) -> Join:
             to_right.append(part)
         else:
             rest.append(part)
-    if len(rest) == len(split_conjunction(join.condition)):
+    if len(rest) == len(parts) and len(parts) == len(split_conjunction(join.condition)):
         return join
     return replace(
         join,
