@@ -622,6 +622,7 @@ _RULES: dict[str, Rule] = {
     "trim": _rule_string,
     "ltrim": _rule_string,
     "rtrim": _rule_string,
+    "substring": _rule_string,
     **{fn: _rule_string for fn in STRING_PREDICATES},
     "extract": _rule_extract,
     "date_trunc": _rule_date_trunc,

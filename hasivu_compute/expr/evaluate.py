@@ -87,7 +87,7 @@ _CHUNKED_OK = frozenset(
         "eq", "ne", "lt", "le", "gt", "ge", "between", "and", "or", "not",
         "is_null", "is_not_null", "coalesce", "lower", "upper",
         "starts_with", "contains", "like", "length", "trim", "ltrim", "rtrim",
-        "extract", "date_trunc",
+        "extract", "date_trunc", "substring",
     }
 )  # fmt: skip
 
@@ -500,6 +500,25 @@ def _epoch_seconds(value: Value) -> Value:
     return pc.multiply(pc.cast(raw, pa.float64()), _UNIT_SECONDS[dtype.unit])
 
 
+def _substring(expr: Call, args: list[Value], n: int) -> Value:
+    """DuckDB's positions: 1-based; 0 is the place before the first character (so a
+    length counts it); a negative start counts from the end."""
+    start = int(expr.option("start"))  # type: ignore[call-overload]
+    length = expr.option("length")
+    if start > 0:
+        begin = start - 1
+    elif start == 0:
+        begin, length = 0, None if length is None else max(0, int(length) - 1)  # type: ignore[call-overload]
+    else:
+        begin = start
+    if length is None:
+        return pc.utf8_slice_codeunits(args[0], start=begin)
+    stop = begin + int(length)  # type: ignore[call-overload]
+    if begin < 0 <= stop:
+        return pc.utf8_slice_codeunits(args[0], start=begin)
+    return pc.utf8_slice_codeunits(args[0], start=begin, stop=stop)
+
+
 def _date_trunc(expr: Call, args: list[Value], n: int) -> Value:
     unit = str(expr.option("unit"))
     return pc.floor_temporal(args[0], multiple=1, unit=unit, week_starts_monday=True)
@@ -537,6 +556,7 @@ _CALLS: dict[str, Kernel] = {
     "like": _string_predicate,
     "extract": _extract,
     "date_trunc": _date_trunc,
+    "substring": _substring,
 }
 
 

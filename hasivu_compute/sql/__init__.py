@@ -8,6 +8,7 @@ Supported: SELECT with expressions and aliases, ``*``, WHERE, GROUP BY (names,
 positions, expressions, ALL, ``()``), HAVING, ORDER BY (alias, position, expression,
 ALL; ASC/DESC, NULLS FIRST/LAST), LIMIT/OFFSET (LIMIT ALL), DISTINCT, CASE, IN,
 BETWEEN, LIKE/ILIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CAST, COALESCE/NULLIF/IF,
+``substring``/``substr`` with constant positions,
 arithmetic with DuckDB semantics (``/`` is floating-point, ``//`` integer division),
 date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
 DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on

@@ -47,7 +47,7 @@ SCALAR_FUNCTIONS = (
     *("abs", "ceil", "floor", "round", "sqrt", "lower", "upper", "length", "trim", "ltrim"),
     *("rtrim", "starts_with", "contains", "coalesce", "ifnull", "nullif", "if", "year"),
     *("month", "day", "hour", "quarter", "week", "dayofweek", "dayofyear", "extract"),
-    *("date_trunc", "cast"),
+    *("date_trunc", "cast", "substring", "substr"),
 )
 WINDOW_HINT = (
     "window functions are not supported yet; compute per-group values with GROUP BY "
@@ -457,6 +457,29 @@ def _trim(node: exp.Trim, scope: Scope) -> Expr:
     return Call(fn, (lower_expr(node.this, scope),))
 
 
+def _substring(node: exp.Substring, scope: Scope) -> Expr:
+    """``substring(s, start[, length])`` with constant positions (1-based; a negative
+    start counts from the end), as DuckDB."""
+    values = []
+    for arg in ("start", "length"):
+        value = node.args.get(arg)
+        if value is None:
+            values.append(None)
+            continue
+        negative = isinstance(value, exp.Neg)
+        inner = value.this if negative else value
+        if not (isinstance(inner, exp.Literal) and not inner.is_string and inner.this.isdigit()):
+            raise scope.source.unsupported(
+                value, f"substring() with a {arg} that is not a constant"
+            )
+        values.append(-int(inner.this) if negative else int(inner.this))
+    start, length = values
+    if length is not None and length < 0:
+        raise scope.source.unsupported(node, "substring() with a negative length")
+    options = make_options(start=start, length=length)
+    return Call("substring", (lower_expr(node.this, scope),), options)
+
+
 _Handler = Callable[[exp.Expr, Scope], Expr]
 _HANDLERS: dict[type[exp.Expr], _Handler] = {
     exp.Literal: _literal,  # type: ignore[dict-item]
@@ -490,6 +513,7 @@ _HANDLERS: dict[type[exp.Expr], _Handler] = {
     exp.Floor: _floor_ceil,  # type: ignore[dict-item]
     exp.Ceil: _floor_ceil,  # type: ignore[dict-item]
     exp.Trim: _trim,  # type: ignore[dict-item]
+    exp.Substring: _substring,  # type: ignore[dict-item]
     exp.Filter: _filter,  # type: ignore[dict-item]
 }
 

@@ -182,6 +182,7 @@ _EXAMPLE_CALLS = {
     **{"sqrt": "sqrt(a)", "lower": "lower(s)", "upper": "upper(s)", "length": "length(s)"},
     **{"trim": "trim(s)", "ltrim": "ltrim(s)", "rtrim": "rtrim(s)", "if": "if(a > 1, 1, 2)"},
     **{"starts_with": "starts_with(s, 'x')", "contains": "contains(s, 'x')"},
+    **{"substring": "substring(s, 2, 3)", "substr": "substr(s, -2)"},
     **{"coalesce": "coalesce(a, 1)", "ifnull": "ifnull(a, 1)", "nullif": "nullif(a, 1)"},
     **{"year": "year(d)", "month": "month(d)", "day": "day(d)", "hour": "hour(d)"},
     **{"quarter": "quarter(d)", "week": "week(d)", "dayofweek": "dayofweek(d)"},
