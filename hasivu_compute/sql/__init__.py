@@ -15,7 +15,7 @@ DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration o
 columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], joins
 (``JOIN ... ON``, ``USING``, ``NATURAL``, comma joins; INNER, LEFT, RIGHT, FULL, SEMI,
 ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
-(``IN``, ``NOT IN`` with SQL's NULL rule, ``[NOT] EXISTS`` correlated on equalities,
+(``IN``, ``NOT IN`` with SQL's NULL rule, ``[NOT] EXISTS`` correlated or not,
 scalar aggregates without GROUP BY, correlated on equalities or not; see
 ``sql.subqueries``),
 count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile,

@@ -41,7 +41,12 @@ from hasivu_compute.sql.lower_expr import SUBQUERY_HINT, Scope, lower_expr
 from hasivu_compute.sql.names import Field, Relation, Resolver, find_name
 from hasivu_compute.sql.parsing import SqlText
 from hasivu_compute.sql.select_agg import AggregateLowering
-from hasivu_compute.sql.subqueries import has_where_subquery, lower_where_subqueries
+from hasivu_compute.sql.subqueries import (
+    has_having_subquery,
+    has_where_subquery,
+    lower_having_subqueries,
+    lower_where_subqueries,
+)
 
 __all__ = ["QueryLowering", "SchemaLookup"]
 
@@ -303,6 +308,9 @@ class QueryLowering:
         relation = self.from_(node, ctes)
         if has_where_subquery(node):
             relation, node = lower_where_subqueries(self, node, relation, ctes)
+        having_sides: list[tuple[str, PlanNode]] = []
+        if has_having_subquery(node):
+            node, having_sides = lower_having_subqueries(self, node, ctes)
         if not node.expressions:  # DuckDB: "SELECT clause without selection list"
             line, col = self.source.position(node)
             hint = "name what to return: SELECT * or SELECT a, b"
@@ -322,7 +330,7 @@ class QueryLowering:
         aggregate = AggregateLowering(self.source, resolver, items)
         substitute: Callable[[exp.Expr], exp.Expr] = resolver.substitute_aliases
         if aggregate.applies(node):
-            plan, scope = aggregate.lower(node, plan)
+            plan, scope = aggregate.lower(node, plan, having_sides)
             substitute = aggregate.substitute
         else:
             scope = Scope(self.source, resolver.column, _no_intercept)

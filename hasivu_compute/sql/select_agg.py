@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.nodes import AggCall, Alias, Column, Expr
-from hasivu_compute.plan.nodes import Aggregate, Filter, PlanNode
+from hasivu_compute.plan.nodes import Aggregate, Filter, Join, PlanNode
 from hasivu_compute.sql.aggregates import find_aggregates, lower_aggregate, normal_key
 from hasivu_compute.sql.clauses import refuse_unread, unsupported_arg
 from hasivu_compute.sql.lower_expr import Scope, lower_expr
@@ -55,8 +55,16 @@ class AggregateLowering:
         """Alias substitution for clauses above the Aggregate (HAVING, ORDER BY)."""
         return self.resolver.substitute_aliases(node, self.group_columns)
 
-    def lower(self, node: exp.Select, plan: PlanNode) -> tuple[PlanNode, Scope]:
-        """``Aggregate`` (+ HAVING filter) over ``plan`` and the scope for what sits above."""
+    def lower(
+        self,
+        node: exp.Select,
+        plan: PlanNode,
+        having_sides: Sequence[tuple[str, PlanNode]] = (),
+    ) -> tuple[PlanNode, Scope]:
+        """``Aggregate`` (+ HAVING filter) over ``plan`` and the scope for what sits above.
+
+        ``having_sides``: one-row plans the HAVING reads by name (its scalar subqueries),
+        joined to the groups first."""
         if self.items is None:
             raise self.source.unsupported(
                 node.expressions[0], "SELECT * in an aggregate query over a table of unknown schema"
@@ -76,6 +84,9 @@ class AggregateLowering:
         if not keys and not aggs:  # `SELECT 1 FROM t HAVING 1 = 1`: one group, nothing to compute
             aggs.append(Alias(AggCall("count", ()), "__agg_rows"))
         out: PlanNode = Aggregate(plan, tuple(keys), tuple(aggs))
+        for name, side in having_sides:
+            out = Join(out, side, "cross")
+            self.key_names[normal_key(exp.column(name, quoted=True))] = name
         scope = Scope(self.source, self.resolver.column, self._intercept)
         having = node.args.get("having")
         if having is not None:

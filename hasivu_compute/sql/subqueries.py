@@ -9,8 +9,10 @@ Each top-level conjunct of the WHERE is looked at:
   subquery has no NULL (its row count and non-NULL count come from a one-row
   aggregate joined to every row);
 * ``[NOT] EXISTS (SELECT ... WHERE inner.a = outer.b AND ...)`` becomes a SEMI
-  (ANTI) join on the correlated equalities; the subquery's other conditions stay
-  inside it. Without correlation it is a one-row ``count(*)`` tested against 0;
+  (ANTI) join on the correlated equalities; other correlated conditions
+  (``inner.c <> outer.d``) become the join's condition, and the subquery's own
+  conditions stay inside it. Without correlation it is a one-row ``count(*)``
+  tested against 0;
 * a scalar subquery anywhere in the WHERE (``amount > (SELECT avg(amount) ...)``)
   must be an aggregate without GROUP BY (one row, always); its value is joined
   to every row as a hidden column that the predicate reads. Correlated on
@@ -18,13 +20,13 @@ Each top-level conjunct of the WHERE is looked at:
   subquery grouped by its inner keys (a missing group reads NULL, or 0 for a
   bare ``count``).
 
-A correlated condition other than an equality, ``ANY``/``ALL``, or a subquery in
-the SELECT list is refused with its position.
+In a scalar subquery a correlated condition other than an equality, ``ANY``/``ALL``,
+and a subquery in the SELECT list are refused with their position.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -40,7 +42,12 @@ from hasivu_compute.sql.names import Field, Relation, Resolver
 if TYPE_CHECKING:
     from hasivu_compute.sql.lower_query import QueryLowering
 
-__all__ = ["has_where_subquery", "lower_where_subqueries"]
+__all__ = [
+    "has_having_subquery",
+    "has_where_subquery",
+    "lower_having_subqueries",
+    "lower_where_subqueries",
+]
 
 _HINT = (
     "rewrite the correlation as a join (a subquery in FROM grouped by the key), "
@@ -172,8 +179,8 @@ def _exists(state: _State, node: exp.Exists, negated: bool) -> list[exp.Expr]:
     select = node.this
     if not isinstance(select, exp.Select):
         raise state.lowering.source.unsupported(node, "EXISTS over a set operation")
-    pairs, local = _correlation(state, select)
-    correlated = bool(pairs)
+    found = _correlation(state, select)
+    correlated = bool(found.pairs or found.residual)
     aggregated = any(e.find(exp.AggFunc) is not None for e in select.expressions)
     if correlated and (
         aggregated or any(select.args.get(a) for a in ("group", "having", "limit", "offset"))
@@ -182,6 +189,7 @@ def _exists(state: _State, node: exp.Exists, negated: bool) -> list[exp.Expr]:
             node, "correlated EXISTS over an aggregate, GROUP BY, HAVING or LIMIT", hint=_HINT
         )
     body = select.copy()
+    local = found.local
     body.set("where", exp.Where(this=exp.and_(*local, copy=False)) if local else None)
     if not correlated:
         relation = _query(state, body)
@@ -189,41 +197,84 @@ def _exists(state: _State, node: exp.Exists, negated: bool) -> list[exp.Expr]:
         state.add_hidden(Aggregate(relation.plan, (), (count().alias(n),)), [n])
         test = exp.EQ if negated else exp.GT
         return [test(this=exp.column(n, quoted=True), expression=exp.Literal.number(0))]
-    keys = [state.name("key") for _ in pairs]
-    body.set(
-        "expressions",
-        [
-            exp.alias_(inner.copy(), k, quoted=True)
-            for (inner, _), k in zip(pairs, keys, strict=True)
-        ],
-    )
+    keys = [state.name("key") for _ in found.pairs]
+    outputs = [
+        exp.alias_(inner.copy(), k, quoted=True)
+        for (inner, _), k in zip(found.pairs, keys, strict=True)
+    ]
+    condition = _residual(state, found, outputs)
+    body.set("expressions", outputs)
     body.set("distinct", None)
     relation = _query(state, body)
-    outer = tuple(state.lower(o) for _, o in pairs)
+    outer = tuple(state.lower(o) for _, o in found.pairs)
     how = "anti" if negated else "semi"
     right = tuple(Column(k) for k in keys)
-    state.join(Join(state.relation.plan, relation.plan, how, outer, right))
+    state.join(Join(state.relation.plan, relation.plan, how, outer, right, condition))
     return []
 
 
-def _correlation(
-    state: _State, select: exp.Select
-) -> tuple[list[tuple[exp.Expr, exp.Expr]], list[exp.Expr]]:
-    """The subquery's WHERE split into correlated ``(inner, outer)`` equalities and the
-    conditions on its own tables."""
+def _residual(state: _State, found: _Correlation, outputs: list[exp.Expr]) -> Expr | None:
+    """The correlated conditions other than equalities, as a join condition: each inner
+    column they read becomes an output of the subquery (appended to ``outputs``), read
+    next to the outer query's columns (``l2.l_suppkey <> l1.l_suppkey`` in TPC-H Q21)."""
+    if not found.residual:
+        return None
+    names: dict[tuple[str, str], str] = {}
+    parts = []
+    for part in found.residual:
+        part = part.copy()
+        for column in list(part.find_all(exp.Column)):
+            if found.is_outer(column):
+                continue
+            key = (column.table.lower(), column.name.lower())
+            if key not in names:
+                names[key] = state.name("inner")
+                outputs.append(exp.alias_(column.copy(), names[key], quoted=True))
+            column.replace(exp.column(names[key], quoted=True))
+        parts.append(part)
+    hidden = tuple(Field(None, n, n, in_star=False) for n in names.values())
+    assert state.relation.fields is not None
+    both = replace(state.relation, fields=state.relation.fields + hidden)
+    resolver = Resolver(both, {}, state.lowering.source)
+    return state.lowering.lower_scalar(exp.and_(*parts, copy=False), resolver)
+
+
+@dataclass(frozen=True)
+class _Correlation:
+    """A subquery's WHERE split: correlated ``(inner, outer)`` equalities, conditions on
+    its own tables, other conditions that read the outer query, and which column
+    references are outer ones."""
+
+    pairs: list[tuple[exp.Expr, exp.Expr]]
+    local: list[exp.Expr]
+    residual: list[exp.Expr]
+    is_outer: Callable[[exp.Column], bool]
+
+
+def _correlation(state: _State, select: exp.Select) -> _Correlation:
     inner_rel = state.lowering.from_(select, state.ctes)
     inner_names = {n.lower() for n in _names(inner_rel)}
     outer_names = {f.name.lower() for f in state.relation.fields or () if f.unqualified}
-    pairs: list[tuple[exp.Expr, exp.Expr]] = []
-    local: list[exp.Expr] = []
+
+    def is_outer(column: exp.Column) -> bool:
+        qualifier = column.table.lower()
+        if qualifier:
+            return qualifier not in inner_rel.qualifiers
+        name = column.name.lower()
+        return name not in inner_names and name in outer_names
+
+    found = _Correlation([], [], [], is_outer)
     where = select.args.get("where")
     for part in _conjuncts(where.this) if where is not None else []:
-        sides = _sides(part, inner_rel.qualifiers, inner_names, outer_names, state)
+        if not any(is_outer(c) for c in part.find_all(exp.Column)):
+            found.local.append(part)
+            continue
+        sides = _equality_sides(part, is_outer)
         if sides is None:
-            local.append(part)
+            found.residual.append(part)
         else:
-            pairs.append(sides)
-    return pairs, local
+            found.pairs.append(sides)
+    return found
 
 
 def _names(relation: Relation) -> list[str]:
@@ -232,38 +283,21 @@ def _names(relation: Relation) -> list[str]:
     return list(relation.columns or ())
 
 
-def _sides(
-    part: exp.Expr,
-    inner_qualifiers: frozenset[str],
-    inner_names: set[str],
-    outer_names: set[str],
-    state: _State,
+def _equality_sides(
+    part: exp.Expr, is_outer: Callable[[exp.Column], bool]
 ) -> tuple[exp.Expr, exp.Expr] | None:
-    """``(inner side, outer side)`` of a correlated equality; None for an inner-only
-    conjunct; a correlated conjunct of another shape is refused."""
-
-    def is_outer(column: exp.Column) -> bool:
-        qualifier = column.table.lower()
-        if qualifier:
-            return qualifier not in inner_qualifiers
-        name = column.name.lower()
-        return name not in inner_names and name in outer_names
-
-    outer_refs = [c for c in part.find_all(exp.Column) if is_outer(c)]
-    if not outer_refs:
+    """``(inner side, outer side)`` when ``part`` is ``inner expression = outer expression``."""
+    if not isinstance(part, exp.EQ):
         return None
-    if isinstance(part, exp.EQ):
-        left_outer = [c for c in part.this.find_all(exp.Column) if is_outer(c)]
-        right_outer = [c for c in part.expression.find_all(exp.Column) if is_outer(c)]
-        left_all = list(part.this.find_all(exp.Column))
-        right_all = list(part.expression.find_all(exp.Column))
-        if right_outer and len(right_outer) == len(right_all) and not left_outer and left_all:
-            return part.this, part.expression
-        if left_outer and len(left_outer) == len(left_all) and not right_outer and right_all:
-            return part.expression, part.this
-    raise state.lowering.source.unsupported(
-        part, "correlated condition other than inner = outer", hint=_HINT
-    )
+    left_outer = [c for c in part.this.find_all(exp.Column) if is_outer(c)]
+    right_outer = [c for c in part.expression.find_all(exp.Column) if is_outer(c)]
+    left_all = list(part.this.find_all(exp.Column))
+    right_all = list(part.expression.find_all(exp.Column))
+    if right_outer and len(right_outer) == len(right_all) and not left_outer and left_all:
+        return part.this, part.expression
+    if left_outer and len(left_outer) == len(left_all) and not right_outer and right_all:
+        return part.expression, part.this
+    return None
 
 
 def _scalars(state: _State, part: exp.Expr) -> exp.Expr:
@@ -291,9 +325,15 @@ def _scalars(state: _State, part: exp.Expr) -> exp.Expr:
                 "GROUP BY is known to return one)",
                 hint=_HINT,
             )
-        pairs, local = _correlation(state, select)
-        if pairs:
-            replacement = _correlated_scalar(state, sub, select, pairs, local)
+        found = _correlation(state, select)
+        if found.residual:
+            raise state.lowering.source.unsupported(
+                found.residual[0],
+                "correlated condition other than inner = outer in a scalar subquery",
+                hint=_HINT,
+            )
+        if found.pairs:
+            replacement = _correlated_scalar(state, sub, select, found.pairs, found.local)
         else:
             relation = _query(state, sub)
             column = _one_column(state, relation, sub, "scalar")
@@ -349,3 +389,53 @@ def _correlated_scalar(
     if bare_count:
         return exp.Coalesce(this=column, expressions=[exp.Literal.number(0)])
     return column
+
+
+def has_having_subquery(node: exp.Select) -> bool:
+    """Whether the SELECT's HAVING holds a subquery."""
+    having = node.args.get("having")
+    return having is not None and any(
+        isinstance(n, exp.Subquery | exp.Select | exp.Exists) for n in having.this.walk()
+    )
+
+
+def lower_having_subqueries(
+    lowering: QueryLowering, node: exp.Select, ctes: Mapping[str, Relation]
+) -> tuple[exp.Select, list[tuple[str, PlanNode]]]:
+    """``node`` with each scalar subquery of its HAVING replaced by a column name, and
+    the one-row plans giving those columns (joined to the groups before HAVING):
+    ``HAVING sum(v) > (SELECT sum(v) * 0.0001 FROM ...)`` (TPC-H Q11). Only
+    uncorrelated aggregates without GROUP BY are taken; anything else is refused."""
+    out = node.copy()
+    sides: list[tuple[str, PlanNode]] = []
+    having = out.args["having"].this
+    for found in list(having.find_all(exp.Subquery, exp.Exists)):
+        if isinstance(found, exp.Exists) or isinstance(found.parent, exp.In | exp.Any | exp.All):
+            target = found if isinstance(found, exp.Exists) else found.parent
+            kind = "EXISTS" if isinstance(found, exp.Exists) else target.key.upper()
+            raise lowering.source.unsupported(target, f"{kind} (subquery) in HAVING", hint=_HINT)
+        select = found.this
+        one_row = (
+            isinstance(select, exp.Select)
+            and select.args.get("group") is None
+            and len(select.expressions) == 1
+            and select.expressions[0].find(exp.AggFunc) is not None
+            and not any(select.args.get(a) for a in ("limit", "offset", "having"))
+        )
+        if not one_row:
+            raise lowering.source.unsupported(
+                found, "subquery in HAVING other than an aggregate without GROUP BY", hint=_HINT
+            )
+        try:
+            relation = lowering.query(select, ctes)
+        except BindError as error:
+            if "unknown" not in str(error):
+                raise
+            raise lowering.source.unsupported(
+                found, "correlated subquery in HAVING", hint=_HINT
+            ) from error
+        assert relation.columns is not None
+        name = f"__having{len(sides) + 1}"
+        sides.append((name, Project(relation.plan, (Alias(Column(relation.columns[0]), name),))))
+        found.replace(exp.column(name, quoted=True))
+    return out, sides
