@@ -16,8 +16,8 @@ columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], joins
 (``JOIN ... ON``, ``USING``, ``NATURAL``, comma joins; INNER, LEFT, RIGHT, FULL, SEMI,
 ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
 (``IN``, ``NOT IN`` with SQL's NULL rule, ``[NOT] EXISTS`` correlated or not,
-scalar aggregates without GROUP BY, correlated on equalities or not; see
-``sql.subqueries``),
+scalar aggregates without GROUP BY, correlated on equalities or not; an uncorrelated
+scalar aggregate in HAVING; see ``sql.subqueries``),
 count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile,
 time travel by version (``t AT (VERSION => 2)``, ``t FOR VERSION AS OF 2``).
 Anything else raises :class:`UnsupportedSQLError` with its line and column: every
