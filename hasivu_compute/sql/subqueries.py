@@ -27,7 +27,7 @@ and a subquery in the SELECT list are refused with their position.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -78,7 +78,6 @@ class _State:
     ctes: Mapping[str, Relation]
     relation: Relation
     hidden: int = 0
-    extra: list[Field] = field(default_factory=list)
 
     def resolver(self) -> Resolver:
         return Resolver(self.relation, {}, self.lowering.source)
@@ -132,15 +131,34 @@ def lower_where_subqueries(
 
 
 def _query(state: _State, sub: exp.Expr) -> Relation:
+    return _uncorrelated(state.lowering, state.ctes, sub, "correlated subquery")
+
+
+def _uncorrelated(
+    lowering: QueryLowering, ctes: Mapping[str, Relation], sub: exp.Expr, construct: str
+) -> Relation:
+    """The subquery lowered on its own; a name it cannot resolve there reads the outer
+    query, which is refused as ``construct``."""
     query = sub.this if isinstance(sub, exp.Subquery) else sub
     try:
-        return state.lowering.query(query, state.ctes)
+        return lowering.query(query, ctes)
     except BindError as error:
         if "unknown" not in str(error):
             raise
-        raise state.lowering.source.unsupported(
-            sub, "correlated subquery (it reads a column of the outer query)", hint=_HINT
+        raise lowering.source.unsupported(
+            sub, f"{construct} (it reads a column of the outer query)", hint=_HINT
         ) from error
+
+
+def _one_row(select: exp.Expr) -> bool:
+    """Whether ``select`` always returns exactly one row: one aggregate, no GROUP BY."""
+    return (
+        isinstance(select, exp.Select)
+        and select.args.get("group") is None
+        and len(select.expressions) == 1
+        and select.expressions[0].find(exp.AggFunc) is not None
+        and not any(select.args.get(a) for a in ("limit", "offset", "having"))
+    )
 
 
 def _one_column(state: _State, relation: Relation, sub: exp.Expr, kind: str) -> str:
@@ -311,14 +329,7 @@ def _scalars(state: _State, part: exp.Expr) -> exp.Expr:
             kind = f"{sub.parent.key.upper()} (subquery)"
             raise state.lowering.source.unsupported(sub.parent, kind, hint=_HINT)
         select = sub.this
-        one_row = (
-            isinstance(select, exp.Select)
-            and select.args.get("group") is None
-            and len(select.expressions) == 1
-            and select.expressions[0].find(exp.AggFunc) is not None
-            and not any(select.args.get(a) for a in ("limit", "offset", "having"))
-        )
-        if not one_row:
+        if not _one_row(select):
             raise state.lowering.source.unsupported(
                 sub,
                 "scalar subquery that may return several rows (only an aggregate without "
@@ -414,26 +425,11 @@ def lower_having_subqueries(
             target = found if isinstance(found, exp.Exists) else found.parent
             kind = "EXISTS" if isinstance(found, exp.Exists) else target.key.upper()
             raise lowering.source.unsupported(target, f"{kind} (subquery) in HAVING", hint=_HINT)
-        select = found.this
-        one_row = (
-            isinstance(select, exp.Select)
-            and select.args.get("group") is None
-            and len(select.expressions) == 1
-            and select.expressions[0].find(exp.AggFunc) is not None
-            and not any(select.args.get(a) for a in ("limit", "offset", "having"))
-        )
-        if not one_row:
+        if not _one_row(found.this):
             raise lowering.source.unsupported(
                 found, "subquery in HAVING other than an aggregate without GROUP BY", hint=_HINT
             )
-        try:
-            relation = lowering.query(select, ctes)
-        except BindError as error:
-            if "unknown" not in str(error):
-                raise
-            raise lowering.source.unsupported(
-                found, "correlated subquery in HAVING", hint=_HINT
-            ) from error
+        relation = _uncorrelated(lowering, ctes, found, "correlated subquery in HAVING")
         assert relation.columns is not None
         name = f"__having{len(sides) + 1}"
         sides.append((name, Project(relation.plan, (Alias(Column(relation.columns[0]), name),))))

@@ -209,9 +209,8 @@ def test_a_big_call_and_a_small_call_under_one_key_land_once(table) -> None:
     assert table.read().num_rows == 10
 
 
-def test_a_query_during_a_flush_never_merges_the_rows_being_flushed(table) -> None:
-    """A view seals new rows while a flush writes; the sealed block must not absorb the
-    block being flushed, or those rows would be read twice and flushed twice."""
+def _held_writer():
+    """A flush writer that signals ``entered`` and waits for ``release`` before writing."""
     entered, release = threading.Event(), threading.Event()
 
     def slow_write(tbl, snapshot, blocks):
@@ -219,6 +218,13 @@ def test_a_query_during_a_flush_never_merges_the_rows_being_flushed(table) -> No
         assert release.wait(10)
         return tbl.write_data_files(pa.concat_tables([b.data for b in blocks]), base=snapshot)
 
+    return slow_write, entered, release
+
+
+def test_a_query_during_a_flush_never_merges_the_rows_being_flushed(table) -> None:
+    """A view seals new rows while a flush writes; the sealed block must not absorb the
+    block being flushed, or those rows would be read twice and flushed twice."""
+    slow_write, entered, release = _held_writer()
     log = TableLog(table, write_blocks=slow_write)
     _append(log, "pos-1", 0, _rows(table, 10))
     flusher = threading.Thread(target=log.flush)
@@ -268,13 +274,7 @@ def test_appends_go_on_while_a_block_is_sealed(table) -> None:
 def test_close_waits_for_a_flush_in_progress_and_later_flushes_do_nothing(table) -> None:
     """A dropped table's folder is deleted right after its log is closed: a flush still
     writing segments there would race the deletion."""
-    entered, release = threading.Event(), threading.Event()
-
-    def slow_write(tbl, snapshot, blocks):
-        entered.set()
-        assert release.wait(10)
-        return tbl.write_data_files(pa.concat_tables([b.data for b in blocks]), base=snapshot)
-
+    slow_write, entered, release = _held_writer()
     log = TableLog(table, write_blocks=slow_write)
     _append(log, "pos-1", 0, _rows(table, 10))
     flusher = threading.Thread(target=log.flush)
