@@ -33,6 +33,7 @@ from hasivu_compute.plan.nodes import (
     Sort,
     SortKey,
     Union,
+    Window,
 )
 
 Leaf = Callable[[PlanNode], pa.Table]
@@ -76,28 +77,37 @@ def project_table(table: pa.Table, exprs: tuple[Expr, ...]) -> pa.Table:
 
 
 def sort_table(table: pa.Table, keys: tuple[SortKey, ...]) -> pa.Table:
-    """``table`` ordered by ``keys`` (stable).
+    """``table`` ordered by ``keys`` (stable); see :func:`order_indices`."""
+    if table.num_rows <= 1:
+        return table
+    columns = [
+        (evaluate_column(k.expr, table), k.descending, k.effective_nulls_first) for k in keys
+    ]
+    return table.take(order_indices(columns))
+
+
+def order_indices(
+    columns: list[tuple[pa.Array | pa.ChunkedArray, bool, bool | None]],
+) -> pa.Array:
+    """Row positions that order rows by ``(values, descending, nulls_first)`` keys (stable).
 
     Per key, NULLs go first or last as asked (default last) and NaN is larger than
     every number (DuckDB): helper flag columns sort before each key, because
     Arrow's null placement is global and puts NaN with the nulls.
     """
-    if table.num_rows <= 1:
-        return table
     cols: dict[str, pa.ChunkedArray | pa.Array] = {}
     order: list[tuple[str, str]] = []
-    for i, key in enumerate(keys):
-        values = evaluate_column(key.expr, table)
-        direction = "descending" if key.descending else "ascending"
+    for i, (values, descending, nulls_first) in enumerate(columns):
+        direction = "descending" if descending else "ascending"
         cols[f"n{i}"] = pc.is_null(values)
-        order.append((f"n{i}", "descending" if key.effective_nulls_first else "ascending"))
+        order.append((f"n{i}", "descending" if nulls_first else "ascending"))
         if pa.types.is_floating(values.type):
             cols[f"nan{i}"] = pc.fill_null(pc.is_nan(values), False)
             order.append((f"nan{i}", direction))
         cols[f"k{i}"] = values
         order.append((f"k{i}", direction))
-    indices = pc.sort_indices(pa.table(cols), sort_keys=order)
-    return table.take(indices)
+    indices: pa.Array = pc.sort_indices(pa.table(cols), sort_keys=order)
+    return indices
 
 
 def limit_table(table: pa.Table, limit: int | None, offset: int) -> pa.Table:
@@ -154,6 +164,13 @@ def _distinct(node: PlanNode, table: pa.Table) -> pa.Table:
     return distinct_table(table)
 
 
+def _window(node: PlanNode, table: pa.Table) -> pa.Table:
+    assert isinstance(node, Window)
+    from hasivu_compute.exec.window import window_table
+
+    return window_table(table, node.funcs)
+
+
 def _exchange(node: PlanNode, table: pa.Table) -> pa.Table:
     return table
 
@@ -179,6 +196,7 @@ _OPS: dict[type, Callable[[PlanNode, pa.Table], pa.Table]] = {
     Limit: _limit,
     Distinct: _distinct,
     Exchange: _exchange,
+    Window: _window,
     Aggregate: _aggregate,
     PartialAggregate: _aggregate,
     PreAggregate: _aggregate,

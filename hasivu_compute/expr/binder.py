@@ -41,6 +41,7 @@ from hasivu_compute.expr.nodes import (
     Literal,
     infer_type,
 )
+from hasivu_compute.expr.window import WindowCall, bind_window
 
 ARITHMETIC = frozenset({"add", "subtract", "multiply"})
 COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge"})
@@ -106,6 +107,8 @@ class _Binder:
             return bind_call(expr.fn, args, expr.options, expr)
         if isinstance(expr, AggCall):
             return self._agg(expr)
+        if isinstance(expr, WindowCall):
+            return bind_window(expr, self.bind)
         raise BindError(f"cannot bind expression node {type(expr).__name__}")
 
     def _column(self, name: str) -> BoundColumn:

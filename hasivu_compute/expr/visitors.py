@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 import pyarrow as pa
 
@@ -27,6 +28,7 @@ from hasivu_compute.expr.nodes import (
     Literal,
     lit,
 )
+from hasivu_compute.expr.window import WindowCall
 
 
 def output_name(expr: Expr) -> str:
@@ -129,7 +131,7 @@ def aggregate_calls(expr: Expr) -> tuple[AggCall, ...]:
 
 def is_constant(expr: Expr) -> bool:
     """Whether ``expr`` reads no column and has no aggregate (so it can be folded)."""
-    return all(not isinstance(n, Column | BoundColumn | AggCall) for n in walk(expr))
+    return all(not isinstance(n, Column | BoundColumn | AggCall | WindowCall) for n in walk(expr))
 
 
 def may_be_null(expr: Expr, schema: pa.Schema) -> bool:
@@ -147,6 +149,8 @@ def may_be_null(expr: Expr, schema: pa.Schema) -> bool:
         return found is None or found.nullable
     if isinstance(node, AggCall):
         return node.fn != "count"
+    if isinstance(node, WindowCall):
+        return node.fn not in ("count", "row_number", "rank", "dense_rank", "ntile")
     return True
 
 
@@ -188,6 +192,8 @@ def unbind(expr: Expr) -> Expr:
             return AggCall(node.fn, node.args, node.distinct, node.options)
         if isinstance(node, Case) and node.dtype is not None:
             return Case(node.branches, node.otherwise)
+        if isinstance(node, WindowCall) and node.dtype is not None:
+            return replace(node, dtype=None)
         return node
 
     return transform(expr, strip)

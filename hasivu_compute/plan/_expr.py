@@ -32,7 +32,9 @@ from hasivu_compute.expr.visitors import (
     may_be_null,
     output_name,
     split_conjunction,
+    unalias,
 )
+from hasivu_compute.expr.window import WindowCall
 
 __all__ = [
     "AggCall",
@@ -42,6 +44,7 @@ __all__ = [
     "Column",
     "Expr",
     "Literal",
+    "WindowCall",
     "as_expr",
     "bind",
     "col",
@@ -61,6 +64,7 @@ __all__ = [
     "split_conjunction",
     "strip_alias",
     "substitute",
+    "unalias",
     "unbind",
 ]
 

@@ -30,11 +30,13 @@ from hasivu_compute.plan._expr import (
     Cast,
     Column,
     Expr,
+    WindowCall,
     columns_referenced,
     is_aggregate,
     may_be_null,
     output_name,
     rebind,
+    unalias,
 )
 from hasivu_compute.plan.nodes import (
     Aggregate,
@@ -54,6 +56,7 @@ from hasivu_compute.plan.nodes import (
     Sort,
     SortKey,
     Union,
+    Window,
 )
 
 
@@ -140,6 +143,9 @@ def _schema_of(plan: PlanNode) -> pa.Schema:
         source = plan.input_schema if isinstance(plan, FinalAggregate) else None
         child = source if source is not None else _schema_of(plan.child)
         return pa.schema([_typed_field(e, child) for e in plan.keys + plan.aggs])
+    if isinstance(plan, Window):
+        child = _schema_of(plan.child)
+        return pa.schema(list(child) + [_typed_field(f, child) for f in plan.funcs])
     (child,) = plan.children()
     return _schema_of(child)
 
@@ -296,6 +302,21 @@ def _bind_sort(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
     return replace(node, keys=keys), schema
 
 
+def _bind_window(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
+    assert isinstance(node, Window)
+    funcs = tuple(rebind(pin_name(f), schema) for f in node.funcs)
+    for f in funcs:
+        if not isinstance(unalias(f), WindowCall):
+            raise BindError(f"Window: {f} is not a window function call")
+        if is_aggregate(f):
+            raise BindError(f"Window: aggregate {f} inside a window call; aggregate first")
+    added = _fields(funcs, "Window", schema)
+    clash = sorted(set(schema.names) & {f.name for f in added})
+    if clash:
+        raise BindError(f"Window: output names {clash} are already input columns; rename them")
+    return replace(node, funcs=funcs), pa.schema(list(schema) + added)
+
+
 def _pass_through(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
     return node, schema
 
@@ -411,6 +432,7 @@ _UNARY: dict[type, Callable[[PlanNode, pa.Schema], tuple[PlanNode, pa.Schema]]] 
     Limit: _pass_through,
     Distinct: _pass_through,
     Exchange: _pass_through,
+    Window: _bind_window,
 }
 
 

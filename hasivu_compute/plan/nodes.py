@@ -312,6 +312,25 @@ class Distinct(UnaryNode):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Window(UnaryNode):
+    """Every input row, plus one column per window call in ``funcs``.
+
+    Each entry is ``Alias(WindowCall, name)``. A call sees all rows of its partition,
+    so the node runs where whole partitions meet: in the merge after a gather, or in
+    the fragments when the partition keys include the table's partition columns
+    (see ``rules.local_windows``).
+    """
+
+    funcs: tuple[Expr, ...]
+
+    def __post_init__(self) -> None:
+        UnaryNode.__post_init__(self)
+        _as_tuple(self, "funcs")
+        if not self.funcs:
+            raise PlanError("Window: needs at least one window function")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Exchange(UnaryNode):
     """Fragment boundary: everything below runs once per fragment, above runs in the merge."""
 

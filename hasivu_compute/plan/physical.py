@@ -36,6 +36,7 @@ from hasivu_compute.plan.nodes import (
     PlanNode,
     Scan,
     ScanFile,
+    Window,
     walk,
 )
 from hasivu_compute.plan.source import TableSource
@@ -176,7 +177,7 @@ def _files_of(scan: Scan, source: TableSource | None) -> tuple[tuple[ScanFile, .
 
 def _finishes_groups(pipeline: PlanNode, parent: PlanNode | None) -> bool:
     nodes = walk(pipeline)
-    if any(type(n) is Aggregate for n in nodes):
+    if any(type(n) is Aggregate or isinstance(n, Window) for n in nodes):
         return True
     return any(isinstance(n, Distinct) for n in nodes) and not isinstance(parent, Distinct)
 

@@ -31,6 +31,7 @@ from hasivu_compute.plan.nodes import (
     Scan,
     Sort,
     SortKey,
+    Window,
 )
 
 
@@ -103,6 +104,11 @@ def _project(node: PlanNode, _: bool) -> str:
     return fmt_list(node.exprs)
 
 
+def _window(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Window)
+    return fmt_list(node.funcs)
+
+
 def _aggregate(node: PlanNode, _: bool) -> str:
     assert isinstance(node, Aggregate)
     return f"keys={fmt_list(node.keys)} aggs={fmt_list(node.aggs)}"
@@ -153,4 +159,5 @@ _DESCRIBERS: dict[type, Callable[[PlanNode, bool], str]] = {
     Join: _join,
     BroadcastInput: _broadcast_input,
     MergeInput: _merge_input,
+    Window: _window,
 }

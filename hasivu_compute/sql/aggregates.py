@@ -18,14 +18,20 @@ from hasivu_compute.expr.nodes import AggCall, Expr, Literal, make_options
 from hasivu_compute.sql.clauses import refuse_unread
 from hasivu_compute.sql.lower_expr import (
     SUBQUERY_HINT,
-    WINDOW_HINT,
     Scope,
     function_hint,
     lower_expr,
 )
 from hasivu_compute.sql.parsing import SqlText
 
-__all__ = ["AGGREGATE_FUNCTIONS", "find_aggregates", "lower_aggregate", "normal_key"]
+__all__ = [
+    "AGGREGATE_FUNCTIONS",
+    "contains_aggregate",
+    "find_aggregates",
+    "lower_aggregate",
+    "normal_key",
+    "window_inputs",
+]
 
 #: The aggregate functions SQL can call (named in errors about the others).
 AGGREGATE_FUNCTIONS = (
@@ -87,11 +93,13 @@ def find_aggregates(node: exp.Expr, source: SqlText) -> Iterator[exp.Expr]:
     """The aggregate calls in ``node`` (outermost first), refusing what we cannot lower.
 
     Raises:
-        UnsupportedSQLError: a window function or a subquery.
+        UnsupportedSQLError: a subquery.
         BindError: an aggregate call inside another aggregate call.
     """
-    if isinstance(node, exp.Window):
-        raise source.unsupported(node, "window function", hint=WINDOW_HINT)
+    if isinstance(node, exp.Window):  # its head is not a group aggregate; its inputs may hold some
+        for part in window_inputs(node):
+            yield from find_aggregates(part, source)
+        return
     if isinstance(node, exp.Subquery | exp.Select | exp.Exists):
         raise source.unsupported(node, "subquery in an expression", hint=SUBQUERY_HINT)
     if isinstance(node, exp.AggFunc):
@@ -106,6 +114,28 @@ def find_aggregates(node: exp.Expr, source: SqlText) -> Iterator[exp.Expr]:
         return
     for child in node.iter_expressions():
         yield from find_aggregates(child, source)
+
+
+def window_inputs(node: exp.Window) -> list[exp.Expr]:
+    """What a window call reads below the window: its function's arguments and its
+    partition and order keys (where group aggregates may appear: ``sum(sum(x)) OVER ()``)."""
+    head = node.this
+    while isinstance(head, exp.IgnoreNulls | exp.RespectNulls):
+        head = head.this
+    if isinstance(head, exp.Filter):
+        head = head.this
+    parts = list(head.iter_expressions()) + list(node.args.get("partition_by") or [])
+    order = node.args.get("order")
+    return parts + ([order] if order is not None else [])
+
+
+def contains_aggregate(node: exp.Expr) -> bool:
+    """Whether ``node`` calls a group aggregate (a window function's head is not one)."""
+    if isinstance(node, exp.Window):
+        return any(contains_aggregate(p) for p in window_inputs(node))
+    if isinstance(node, exp.AggFunc):
+        return True
+    return any(contains_aggregate(c) for c in node.iter_expressions())
 
 
 def lower_aggregate(node: exp.Expr, scope: Scope) -> AggCall:

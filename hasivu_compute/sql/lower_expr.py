@@ -50,8 +50,8 @@ SCALAR_FUNCTIONS = (
     *("date_trunc", "cast", "substring", "substr"),
 )
 WINDOW_HINT = (
-    "window functions are not supported yet; compute per-group values with GROUP BY "
-    "in a separate query"
+    "window functions may appear in the SELECT list, QUALIFY and ORDER BY; filter on one "
+    "with QUALIFY or in an outer query"
 )
 SUBQUERY_HINT = (
     "subqueries are supported only in FROM for now (joins and subqueries elsewhere come "

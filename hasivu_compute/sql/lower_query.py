@@ -47,6 +47,7 @@ from hasivu_compute.sql.subqueries import (
     lower_having_subqueries,
     lower_where_subqueries,
 )
+from hasivu_compute.sql.windows import WindowLowering, has_windows
 
 __all__ = ["QueryLowering", "SchemaLookup"]
 
@@ -66,6 +67,8 @@ _SELECT_ARGS = frozenset(
         "order",
         "limit",
         "offset",
+        "qualify",
+        "windows",
     }
 )
 #: Arguments the lowering reads, per node kind; any other that is set is refused.
@@ -334,6 +337,14 @@ class QueryLowering:
             substitute = aggregate.substitute
         else:
             scope = Scope(self.source, resolver.column, _no_intercept)
+        if has_windows(node) or node.args.get("qualify") is not None:
+            if items is None:
+                raise self.source.unsupported(
+                    node.expressions[0], "window functions over a table of unknown schema"
+                )
+            windows = WindowLowering(self.source, scope, node.args.get("windows") or [])
+            build, scope = windows.lower(node, [i.node for i in items], substitute)
+            plan = build(plan)
         if items is None:  # SELECT * over a table of unknown schema
             return self._passthrough(node, plan, scope, relation.unknown_because)
         return self._finish(node, plan, items, substitute, scope)

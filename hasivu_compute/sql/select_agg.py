@@ -17,7 +17,12 @@ from sqlglot import exp
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.nodes import AggCall, Alias, Column, Expr
 from hasivu_compute.plan.nodes import Aggregate, Filter, Join, PlanNode
-from hasivu_compute.sql.aggregates import find_aggregates, lower_aggregate, normal_key
+from hasivu_compute.sql.aggregates import (
+    contains_aggregate,
+    find_aggregates,
+    lower_aggregate,
+    normal_key,
+)
 from hasivu_compute.sql.clauses import refuse_unread, unsupported_arg
 from hasivu_compute.sql.lower_expr import Scope, lower_expr
 from hasivu_compute.sql.names import Resolver, find_name
@@ -208,7 +213,7 @@ def _is_empty_tuple(node: exp.Expr) -> bool:
 
 
 def _has_aggregate(node: exp.Expr) -> bool:
-    return any(isinstance(sub, exp.AggFunc) for sub in node.walk())
+    return contains_aggregate(node)
 
 
 def _no_intercept(node: exp.Expr) -> Expr | None:

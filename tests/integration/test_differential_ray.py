@@ -8,7 +8,8 @@ facts table is in segment files and part still in the write-ahead log buffer, so
 buffered pieces travel through the same path. Column names are checked too: against
 DuckDB where the query names every column, else against the in-process plan's names
 (the merge casts results to the planned schema by position, which a swapped column
-would slip through if only values were compared). Joins run here with both sides
+would slip through if only values were compared). Window functions run here too, in
+the fragments when partitioned by the table's partition column. Joins run here with both sides
 gathered from the shards (``dims`` is still in the log's buffer).
 """
 
@@ -31,6 +32,7 @@ from test_features import FEATURE_QUERIES
 from test_generated import QUERY_COUNT, SEED
 from test_joins import GENERATED_JOINS, JOIN_COUNT, JOIN_QUERIES
 from test_subqueries import SUBQUERIES
+from test_windows import GENERATED_WINDOWS, WINDOW_QUERIES
 
 pytestmark = pytest.mark.integration
 
@@ -127,6 +129,13 @@ def test_join_on_ray_matches_duckdb(ray_oracle: RayOracle, sql, order_columns) -
 
 @pytest.mark.parametrize("sql", SUBQUERIES)
 def test_where_subquery_on_ray_matches_duckdb(ray_oracle: RayOracle, sql: str) -> None:
+    ray_oracle.check(sql)
+
+
+@pytest.mark.parametrize("sql", WINDOW_QUERIES + GENERATED_WINDOWS[::4])
+def test_window_on_ray_matches_duckdb(ray_oracle: RayOracle, sql: str) -> None:
+    # windows partitioned by g run in the fragments (facts is partitioned by g), where a
+    # partition's buffered rows must meet its files; the others run after the gather
     ray_oracle.check(sql)
 
 

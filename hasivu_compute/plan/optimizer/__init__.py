@@ -51,6 +51,7 @@ def default_batches() -> tuple[Batch, ...]:
     from hasivu_compute.plan.optimizer.rules.join_order import reorder_joins
     from hasivu_compute.plan.optimizer.rules.join_strategy import choose_join_strategies
     from hasivu_compute.plan.optimizer.rules.limit import push_down_limit
+    from hasivu_compute.plan.optimizer.rules.local_windows import run_windows_locally
     from hasivu_compute.plan.optimizer.rules.partitions import prune_partitions
     from hasivu_compute.plan.optimizer.rules.predicates import push_down_predicates
     from hasivu_compute.plan.optimizer.rules.projections import prune_projections
@@ -65,7 +66,10 @@ def default_batches() -> tuple[Batch, ...]:
         # Sizes come from the pruned scans: order joins by them, then group before joining.
         Batch("order", (reorder_joins,)),
         Batch("eager", (aggregate_before_join,), fixed_point=True),
-        Batch("distribute", (choose_join_strategies, insert_exchanges, split_aggregates)),
+        Batch(
+            "distribute",
+            (choose_join_strategies, insert_exchanges, split_aggregates, run_windows_locally),
+        ),
         # Predicates again: a HAVING over an aggregate finished in the fragments moves
         # below the exchange, so fragments filter their groups before shipping them.
         Batch("finish", (push_down_predicates, push_down_limit, push_down_topk), fixed_point=True),

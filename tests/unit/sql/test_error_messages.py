@@ -128,8 +128,8 @@ def test_scalar_subquery_is_refused_as_a_subquery(sql: str, col: int) -> None:
     "sql",
     [
         "SELECT a FROM t ASOF JOIN u ON t.a >= u.a",
-        "SELECT row_number() OVER (ORDER BY a) FROM t",
-        "SELECT a FROM t QUALIFY a > 1",
+        "SELECT first_value(a IGNORE NULLS) OVER (ORDER BY a) FROM t",
+        "SELECT sum(a) OVER (ORDER BY a GROUPS 2 PRECEDING) FROM t",
         "SELECT a FROM t WHERE a > ALL (SELECT a FROM u)",
         "SELECT a FROM t INTERSECT SELECT a FROM u",
         "SELECT 1",

@@ -20,13 +20,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hasivu_compute.plan._expr import (
+    BoundColumn,
     Column,
     Expr,
+    WindowCall,
     columns_referenced,
     conjoin,
     split_conjunction,
     strip_alias,
     substitute,
+    unalias,
 )
 from hasivu_compute.plan.binder import output_schema
 from hasivu_compute.plan.nodes import (
@@ -41,6 +44,7 @@ from hasivu_compute.plan.nodes import (
     Scan,
     Sort,
     Union,
+    Window,
     transform_down,
 )
 from hasivu_compute.plan.optimizer import OptimizerContext
@@ -118,7 +122,30 @@ def _push(node: PlanNode) -> PlanNode:
         return _over_aggregate(node, child)
     if isinstance(child, Join):
         return filter_over_join(node, child)
+    if isinstance(child, Window):
+        return _over_window(node, child)
     return node
+
+
+def _over_window(node: Filter, window: Window) -> PlanNode:
+    """Conjuncts that read only columns every window call partitions by go below the
+    Window: they keep or drop whole partitions, so no window value changes."""
+    shared: set[str] | None = None
+    for f in window.funcs:
+        call = unalias(f)
+        assert isinstance(call, WindowCall)
+        keys = {k.name for k in call.partition_by if isinstance(k, Column | BoundColumn)}
+        shared = keys if shared is None else shared & keys
+    down: list[Expr] = []
+    up: list[Expr] = []
+    for part in split_conjunction(node.predicate):
+        refs = columns_referenced(part)
+        (down if refs and shared and refs <= shared else up).append(part)
+    if not down:
+        return node
+    moved = replace(window, child=Filter(window.child, _conj(down)))
+    rest = conjoin(up)
+    return moved if rest is None else Filter(moved, rest)
 
 
 def push_down_predicates(plan: PlanNode, ctx: OptimizerContext) -> PlanNode:

@@ -43,6 +43,7 @@ from hasivu_compute.plan.nodes import (
     Scan,
     Sort,
     Union,
+    Window,
 )
 from hasivu_compute.plan.optimizer import OptimizerContext
 
@@ -143,6 +144,20 @@ def _join(node: Join, need: Need) -> PlanNode:
     return node.with_children([left, right])
 
 
+def _window(node: Window, need: Need) -> PlanNode:
+    funcs = node.funcs
+    if need is not None:
+        funcs = tuple(f for f in funcs if output_name(f) in need)
+    if not funcs:
+        return _prune(node.child, need)
+    made = {output_name(f) for f in funcs}
+    child_need = None if need is None else (need - made) | _refs(funcs)
+    child = _prune(node.child, child_need)
+    if child is node.child and len(funcs) == len(node.funcs):
+        return node
+    return replace(node, child=child, funcs=funcs)
+
+
 def _prune(node: PlanNode, need: Need) -> PlanNode:
     if isinstance(node, Scan):
         return _scan(node, need)
@@ -154,6 +169,8 @@ def _prune(node: PlanNode, need: Need) -> PlanNode:
         return _union(node, need)
     if isinstance(node, Join):
         return _join(node, need)
+    if isinstance(node, Window):
+        return _window(node, need)
     if isinstance(node, Filter):
         child_need = None if need is None else need | columns_referenced(node.predicate)
         return node.with_children([_prune(node.child, child_need)])

@@ -43,6 +43,7 @@ from hasivu_compute.plan.nodes import (
     Project,
     Scan,
     Union,
+    Window,
     scans,
     transform_up,
 )
@@ -67,6 +68,17 @@ def source_column(plan: PlanNode, name: str) -> tuple[Scan, str] | None:
             continue
         if isinstance(node, Scan):
             return node, name
+        if isinstance(node, Window):  # input columns pass through; its own are computed
+            if name in {_out(f) for f in node.funcs}:
+                return None
+            node = node.child
+            continue
+        if type(node) is Aggregate:  # a group key passes through when it is a column
+            keys = [strip_alias(k) for k in node.keys if _out(k) == name]
+            if not keys or not isinstance(keys[0], (Column, BoundColumn)):
+                return None
+            name, node = keys[0].name, node.child
+            continue
         if isinstance(node, Join) and node.strategy == "broadcast":
             # probe rows keep their values (a join only repeats or drops them)
             if name not in output_schema(node.left).names:
