@@ -349,6 +349,32 @@ class Expr:
             raise BindError(f"approx_quantile: q must be in [0, 1], got {q!r}")
         return AggCall("approx_quantile", (self,), options=make_options(q=float(q)))
 
+    # --- windows -------------------------------------------------------------------
+
+    def over(
+        self,
+        partition_by: object = None,
+        order_by: object = None,
+        *,
+        descending: bool | Sequence[bool] = False,
+        nulls_first: bool | None = None,
+        frame: tuple[str, object, object] | None = None,
+    ) -> Expr:
+        """This aggregate (``sum``, ``mean``, ``count``, ``min``, ``max``) or window
+        function (``hc.row_number()``, ``hc.lag(...)``) computed per row over a window:
+        ``col("amount").sum().over("student_id", "ordered_at", frame=("rows", -6, 0))``.
+        See :func:`hasivu_compute.expr.window.over` for the frame tuple."""
+        from hasivu_compute.expr.window import over
+
+        return over(
+            self,
+            partition_by,
+            order_by,
+            descending=descending,
+            nulls_first=nulls_first,
+            frame=frame,
+        )
+
 
 def _ddof_name(base: str, ddof: int) -> str:
     if ddof not in (0, 1):

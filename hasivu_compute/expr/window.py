@@ -34,7 +34,9 @@ __all__ = [
     "Frame",
     "WindowCall",
     "bind_window",
+    "over",
     "window_call",
+    "window_function",
 ]
 
 #: Functions of a row's position among its partition's ordered rows (frame ignored).
@@ -239,6 +241,109 @@ def window_call(
     )
 
 
+def _names(value: object, what: str) -> tuple[Expr, ...]:
+    from hasivu_compute.expr.nodes import Column
+
+    if value is None:
+        return ()
+    items = value if isinstance(value, list | tuple) else [value]
+    out: list[Expr] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(Column(item))
+        elif isinstance(item, Expr):
+            out.append(item)
+        else:
+            raise BindError(f"over(): {what} takes column names or expressions, got {item!r}")
+    return tuple(out)
+
+
+def _frame_bound(value: object, mode: str, end: bool) -> Bound:
+    if value is None:
+        return UNBOUNDED_FOLLOWING if end else UNBOUNDED_PRECEDING
+    zero: object = dt.timedelta(0) if isinstance(value, dt.timedelta) else 0
+    if isinstance(value, bool) or not isinstance(value, int | float | dt.timedelta):
+        raise BindError(f"over(): a frame end is None, a number or a timedelta, got {value!r}")
+    if value == zero:
+        return CURRENT_ROW
+    if value < zero:  # type: ignore[operator]
+        return Bound("preceding", -value)
+    return Bound("following", value)
+
+
+def over(
+    call: Expr,
+    partition_by: object = None,
+    order_by: object = None,
+    *,
+    descending: bool | Sequence[bool] = False,
+    nulls_first: bool | None = None,
+    frame: tuple[str, object, object] | None = None,
+) -> WindowCall:
+    """``call`` as a window call (the DataFrame API's ``expr.over(...)``).
+
+    Args:
+        call: an aggregate call (``col("x").sum()``) or a window function built by
+            ``row_number()``, ``lag(...)`` and friends.
+        partition_by, order_by: a column name, an expression, or a list of them.
+        descending: one flag, or one per order key.
+        nulls_first: where NULL order keys go (default: last).
+        frame: ``(mode, start, end)``: mode ``"rows"`` or ``"range"``; an end is None
+            (unbounded), 0 (the current row), a negative offset (preceding) or a
+            positive one (following), in rows or, for RANGE, in the order key's units
+            (a ``timedelta`` for dates and timestamps). ``("rows", -6, 0)`` is the
+            current row and the six before it. Default: SQL's.
+
+    Raises:
+        BindError: not an aggregate or window function, or a malformed frame.
+    """
+    from hasivu_compute.expr.nodes import AggCall
+
+    if isinstance(call, AggCall):
+        if call.distinct or call.fn not in AGGREGATE_WINDOW_FUNCTIONS:
+            kind = "DISTINCT aggregates" if call.distinct else f"{call.fn}()"
+            raise BindError(f"over(): {kind} cannot be computed over a window")
+        fn, args = call.fn, call.args
+    elif isinstance(call, WindowCall):
+        if call.partition_by or call.order_by:
+            raise BindError(f"over(): {call} already has a window")
+        fn, args = call.fn, call.args
+    else:
+        raise BindError(f"over(): {call} is not an aggregate or window function")
+    order = _names(order_by, "order_by")
+    flags = [descending] * len(order) if isinstance(descending, bool) else list(descending)
+    if len(flags) != len(order):
+        raise BindError(f"over(): {len(order)} order keys but {len(flags)} descending flags")
+    built: Frame | None = None
+    if frame is not None:
+        if not isinstance(frame, tuple) or len(frame) != 3 or frame[0] not in ("rows", "range"):
+            raise BindError(f'over(): frame is ("rows" | "range", start, end), got {frame!r}')
+        built = Frame(
+            frame[0],
+            _frame_bound(frame[1], frame[0], False),
+            _frame_bound(frame[2], frame[0], True),
+        )
+    return window_call(
+        fn,
+        args,
+        partition_by=_names(partition_by, "partition_by"),
+        order_by=order,
+        descending=tuple(flags),
+        nulls_first=(nulls_first,) * len(order),
+        frame=built,
+    )
+
+
+def window_function(fn: str, *args: object) -> WindowCall:
+    """A window function awaiting ``.over(...)`` (``hc.row_number()``, ``hc.lag("x", 1)``)."""
+    from hasivu_compute.expr.nodes import Column, lit
+
+    exprs = tuple(
+        Column(a) if isinstance(a, str) and i == 0 else lit(a) for i, a in enumerate(args)
+    )
+    return window_call(fn, exprs)
+
+
 def bind_window(call: WindowCall, bind: Callable[[Expr], Expr]) -> WindowCall:
     """``call`` with its children bound by ``bind`` and its result type set.
 
@@ -372,3 +477,68 @@ def _check_frame(call: WindowCall) -> None:
             raise BindError(
                 f"RANGE frame offset must be {kind} >= 0 for {key} keys, got {offset!r}"
             )
+
+
+# --- DataFrame builders: ``hc.row_number().over(...)`` ---------------------------------
+
+
+def row_number() -> WindowCall:
+    """1, 2, 3, ... within each partition, in ``order_by`` order."""
+    return window_function("row_number")
+
+
+def rank() -> WindowCall:
+    """Position of the row's peer group (ties share a rank; gaps follow ties)."""
+    return window_function("rank")
+
+
+def dense_rank() -> WindowCall:
+    """Like :func:`rank` without gaps."""
+    return window_function("dense_rank")
+
+
+def percent_rank() -> WindowCall:
+    """``(rank - 1) / (rows in partition - 1)``, 0 for a one-row partition."""
+    return window_function("percent_rank")
+
+
+def cume_dist() -> WindowCall:
+    """Share of the partition's rows ordered at or before this row's peers."""
+    return window_function("cume_dist")
+
+
+def ntile(buckets: int) -> WindowCall:
+    """Bucket 1..``buckets`` of the row, buckets as equal as possible."""
+    return window_function("ntile", buckets)
+
+
+def lag(column: str | Expr, offset: int = 1, default: object = None) -> WindowCall:
+    """The value ``offset`` rows before in the partition (``default`` past its start)."""
+    return _shift("lag", column, offset, default)
+
+
+def lead(column: str | Expr, offset: int = 1, default: object = None) -> WindowCall:
+    """The value ``offset`` rows after in the partition (``default`` past its end)."""
+    return _shift("lead", column, offset, default)
+
+
+def first_value(column: str | Expr) -> WindowCall:
+    """The value at the first row of the frame."""
+    return window_function("first_value", column)
+
+
+def last_value(column: str | Expr) -> WindowCall:
+    """The value at the last row of the frame (with ORDER BY, the default frame ends
+    at the current row's last peer)."""
+    return window_function("last_value", column)
+
+
+def nth_value(column: str | Expr, n: int) -> WindowCall:
+    """The value at the ``n``-th row of the frame (1-based), NULL when shorter."""
+    return window_function("nth_value", column, n)
+
+
+def _shift(fn: str, column: str | Expr, offset: int, default: object) -> WindowCall:
+    if default is None:
+        return window_function(fn, column, offset)
+    return window_function(fn, column, offset, default)

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hasivu_compute._core.errors import PlanError
-from hasivu_compute.plan._expr import Expr, as_expr
+from hasivu_compute.expr.visitors import transform, walk
+from hasivu_compute.plan._expr import Alias, Column, Expr, WindowCall, as_expr, output_name
 from hasivu_compute.plan.nodes import (
     Aggregate,
     Distinct,
@@ -33,6 +34,7 @@ from hasivu_compute.plan.nodes import (
     Sort,
     SortKey,
     Union,
+    Window,
 )
 
 ExprLike = Expr | str
@@ -61,8 +63,26 @@ def filter_(child: PlanNode, predicate: ExprLike) -> Filter:
 
 
 def project(child: PlanNode, exprs: Sequence[ExprLike]) -> Project:
-    """Compute ``exprs`` over ``child`` (names from aliases / column names)."""
-    return Project(child, _exprs(exprs))
+    """Compute ``exprs`` over ``child`` (names from aliases / column names).
+
+    Window calls inside ``exprs`` (``col("x").sum().over("s")``) are computed first by
+    a :class:`Window` node under the projection, which then reads their columns.
+    """
+    items = _exprs(exprs)
+    calls: dict[object, tuple[str, WindowCall]] = {}
+
+    def swap(node: Expr) -> Expr:
+        if not isinstance(node, WindowCall):
+            return node
+        found = calls.setdefault(node.key(), (f"__win_{len(calls)}", node))
+        return Column(found[0])
+
+    if not any(isinstance(n, WindowCall) for e in items for n in walk(e)):
+        return Project(child, items)
+    named = tuple(e if isinstance(e, Alias | Column) else Alias(e, output_name(e)) for e in items)
+    swapped = tuple(transform(e, swap) for e in named)
+    window = Window(child, tuple(Alias(call, name) for name, call in calls.values()))
+    return Project(window, swapped)
 
 
 def aggregate(child: PlanNode, keys: Sequence[ExprLike], aggs: Sequence[ExprLike]) -> Aggregate:

@@ -81,8 +81,9 @@ class DataFrame:
     def with_columns(self, *exprs: Expr, **named: ExprLike) -> DataFrame:
         """Add (or replace, by output name) computed columns, keeping all others."""
         from hasivu_compute.expr import output_name
+        from hasivu_compute.plan._expr import as_expr
 
-        new = [builder.project(self.plan, [e]).exprs[0] for e in _named(exprs, named)]
+        new = [as_expr(e) for e in _named(exprs, named)]
         new_names = {output_name(e): e for e in new}
         keep: list[ExprLike] = []
         for name in self.columns:
@@ -91,6 +92,12 @@ class DataFrame:
         return self._wrap(builder.project(self.plan, keep))
 
     with_column = with_columns
+
+    def window(self, *exprs: Expr, **named: ExprLike) -> DataFrame:
+        """Add window columns, keeping every row and column:
+        ``df.window(nth=hc.row_number().over("student_id", "ordered_at"))``.
+        The same as :meth:`with_columns` (which accepts window calls anywhere)."""
+        return self.with_columns(*exprs, **named)
 
     def group_by(self, *keys: ExprLike) -> GroupedFrame:
         """Group by ``keys``; finish with ``.agg(...)``."""

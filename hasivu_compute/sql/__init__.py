@@ -19,6 +19,10 @@ ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
 scalar aggregates without GROUP BY, correlated on equalities or not; an uncorrelated
 scalar aggregate in HAVING; see ``sql.subqueries``),
 count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile,
+window functions (row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag,
+lead, first_value, last_value, nth_value, and sum/avg/count/min/max over ROWS or
+RANGE frames with numeric or interval offsets; over groups; named ``WINDOW``
+definitions; ``QUALIFY``; see ``sql.windows``),
 time travel by version (``t AT (VERSION => 2)``, ``t FOR VERSION AS OF 2``).
 Anything else raises :class:`UnsupportedSQLError` with its line and column: every
 clause or argument sqlglot parses is either read or refused (``sql.clauses``).
