@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     log_flush_rows: int = Field(default=1 << 20, ge=1)
     log_flush_age_s: float = Field(default=10.0, gt=0)
     log_max_buffer_rows: int = Field(default=4 << 20, ge=1)
+    # Joins (exec.spill): a join whose build side holds more bytes than this is
+    # hash-partitioned to local disk (under spill_dir, default the system temp folder)
+    # and joined one part at a time.
+    join_memory_bytes: int = Field(default=2 << 30, ge=1 << 16)
+    spill_dir: str | None = None
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,6 +6,7 @@ the same with fragments scattered to shard actors.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -76,7 +77,13 @@ def run_physical(
     partials: Sequence[pa.Table]
     if max_workers is not None and max_workers > 1 and len(fragments) > 1:
         with ThreadPoolExecutor(max_workers=max_workers) as pool:
-            partials = list(pool.map(lambda f: run_fragment(f, reader, inputs), fragments))
+            # each task in a copy of the caller's context (a join budget set around the
+            # query applies in the pool's threads too)
+            futures = [
+                pool.submit(contextvars.copy_context().run, run_fragment, f, reader, inputs)
+                for f in fragments
+            ]
+            partials = [f.result() for f in futures]
     else:
         partials = [run_fragment(f, reader, inputs) for f in fragments]
     return merge(partials, physical)

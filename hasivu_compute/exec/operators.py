@@ -47,9 +47,10 @@ def run_node(plan: PlanNode, leaf: Leaf) -> pa.Table:
     if isinstance(plan, Union):
         return union_all([run_node(k, leaf) for k in kids])
     if isinstance(plan, Join):
-        from hasivu_compute.exec.join import join_tables
+        from hasivu_compute.exec.spill import current_budget, join_within_budget
 
-        return join_tables(run_node(plan.left, leaf), run_node(plan.right, leaf), plan)
+        left, right = run_node(plan.left, leaf), run_node(plan.right, leaf)
+        return join_within_budget(left, right, plan, *current_budget())
     table = run_node(kids[0], leaf)
     op = _OPS.get(type(plan))
     if op is None:

@@ -338,6 +338,25 @@ def _bucket(arr: pa.Array, n: int) -> pa.Array:
     return pa.array(buckets, type=pa.int64(), mask=_null_mask(arr))
 
 
+def hash_values(arr: pa.Array) -> np.ndarray[Any, Any]:
+    """A uint64 hash per value, equal for equal values of one type (NULLs hash as 0's
+    value; callers that care mask them). Integers, dates and timestamps hash as int64,
+    strings and binaries by their bytes, floats by their bits (canonicalise -0.0 and
+    NaN first), anything else by its text."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if _hashes_as_int(arr.type):
+        return xxh64_int64(_as_int64(arr))
+    if _hashes_as_bytes(arr.type):
+        return _hash_distinct_bytes(arr)
+    if pa.types.is_floating(arr.type):
+        bits = arr.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
+        return xxh64_int64(np.ascontiguousarray(bits).view(np.int64))
+    if pa.types.is_boolean(arr.type):
+        return xxh64_int64(_as_int64(arr.cast(pa.int8())))
+    return _hash_distinct_bytes(arr.cast(pa.string()))
+
+
 def _hash_distinct_bytes(arr: pa.Array) -> np.ndarray[Any, Any]:
     if arr.type == pa.string_view():
         arr = arr.cast(pa.string())
