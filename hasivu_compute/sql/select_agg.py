@@ -15,10 +15,22 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from hasivu_compute._core.errors import BindError
-from hasivu_compute.expr.nodes import AggCall, Alias, Column, Expr
+from hasivu_compute.expr.nodes import AggCall, Alias, Column, Expr, lit
 from hasivu_compute.plan.nodes import Aggregate, Filter, Join, PlanNode
-from hasivu_compute.sql.aggregates import find_aggregates, lower_aggregate, normal_key
+from hasivu_compute.sql.aggregates import (
+    GROUPING_NODES,
+    find_aggregates,
+    is_aggregate_call,
+    lower_aggregate,
+    normal_key,
+)
 from hasivu_compute.sql.clauses import refuse_unread, unsupported_arg
+from hasivu_compute.sql.grouping_sets import (
+    GroupingCall,
+    group_items,
+    grouping_keys,
+    grouping_union,
+)
 from hasivu_compute.sql.lower_expr import Scope, lower_expr
 from hasivu_compute.sql.names import Resolver, find_name
 from hasivu_compute.sql.parsing import SqlText
@@ -42,6 +54,7 @@ class AggregateLowering:
         self.key_names: dict[str, str] = {}
         self.agg_names: dict[str, str] = {}
         self.group_columns: frozenset[str] = frozenset()
+        self.grouping_names: dict[str, str] = {}
 
     def applies(self, node: exp.Select) -> bool:
         """Whether the SELECT aggregates (GROUP BY, HAVING or an aggregate call anywhere)."""
@@ -69,7 +82,7 @@ class AggregateLowering:
             raise self.source.unsupported(
                 node.expressions[0], "SELECT * in an aggregate query over a table of unknown schema"
             )
-        groups = self._group_expressions(node)
+        groups, sets = self._group_expressions(node)
         self.group_columns = frozenset(
             g.name.lower() for g in groups if isinstance(g, exp.Column) and not g.table
         )
@@ -81,9 +94,15 @@ class AggregateLowering:
                 name = f"__agg_{len(self.agg_names)}"
                 self.agg_names[key] = name
                 aggs.append(Alias(lower_aggregate(call, self.input_scope), name))
-        if not keys and not aggs:  # `SELECT 1 FROM t HAVING 1 = 1`: one group, nothing to compute
-            aggs.append(Alias(AggCall("count", ()), "__agg_rows"))
-        out: PlanNode = Aggregate(plan, tuple(keys), tuple(aggs))
+        calls = self._grouping_calls(node, bool(groups), sets is not None)
+        out: PlanNode
+        if sets is not None:
+            named = [frozenset(self.key_names[normal_key(groups[i])] for i in s) for s in sets]
+            out = grouping_union(plan, keys, aggs, named, calls)
+        else:
+            if not keys and not aggs:  # `SELECT 1 FROM t HAVING 1 = 1`: one group, no values
+                aggs.append(Alias(AggCall("count", ()), "__agg_rows"))
+            out = Aggregate(plan, tuple(keys), tuple(aggs))
         for name, side in having_sides:
             out = Join(out, side, "cross")
             self.key_names[normal_key(exp.column(name, quoted=True))] = name
@@ -96,10 +115,14 @@ class AggregateLowering:
 
     # --- group keys -------------------------------------------------------------------
 
-    def _group_expressions(self, node: exp.Select) -> list[exp.Expr]:
+    def _group_expressions(
+        self, node: exp.Select
+    ) -> tuple[list[exp.Expr], tuple[tuple[int, ...], ...] | None]:
+        """The resolved GROUP BY expressions and, for ROLLUP / CUBE / GROUPING SETS, the
+        grouping sets as positions in them (None: a plain GROUP BY)."""
         group = node.args.get("group")
         if group is None:
-            return []
+            return [], None
         keywords = {
             "grouping_sets": "GROUPING",
             "cube": "CUBE",
@@ -117,12 +140,13 @@ class AggregateLowering:
         if group.args.get("all"):
             if group.expressions:  # DuckDB: a syntax error; dropping them changes the groups
                 raise unsupported_arg(group, "expressions", self.source)
-            return [i.node for i in self.items if not _has_aggregate(i.node)]
-        expressions = [e for e in group.expressions if not _is_empty_tuple(e)]  # GROUP BY ()
-        for expr in expressions:
-            kind = _GROUPING_KEYWORDS.get(type(expr))
-            if kind is not None:
-                raise self.source.unsupported(expr, f"GROUP BY {kind}", keyword=kind.split()[0])
+            return [i.node for i in self.items if not _has_aggregate(i.node)], None
+        items = [e for e in group.expressions if not _is_empty_tuple(e)]  # GROUP BY ()
+        grouping = group_items(items, self.source)
+        return self._resolved(list(grouping.exprs)), grouping.sets
+
+    def _resolved(self, expressions: list[exp.Expr]) -> list[exp.Expr]:
+        """GROUP BY expressions with positions and SELECT aliases resolved (DuckDB rules)."""
         out = []
         plain = [e.name.lower() for e in expressions if isinstance(e, exp.Column)]
         for expr in expressions:
@@ -140,6 +164,47 @@ class AggregateLowering:
             if _has_aggregate(expr):
                 raise BindError(f"GROUP BY cannot contain an aggregate{self.source.where(expr)}")
         return out
+
+    def _grouping_calls(
+        self, node: exp.Select, grouped: bool, with_sets: bool
+    ) -> list[GroupingCall]:
+        """The GROUPING() calls of the SELECT list, HAVING and ORDER BY, checked; with
+        grouping sets each gets an output column (constant per set), else it is 0."""
+        calls: list[GroupingCall] = []
+        for clause in self._clauses_above(node):
+            for sub in clause.walk():
+                if not isinstance(sub, GROUPING_NODES) or normal_key(sub) in self.grouping_names:
+                    continue
+                if not grouped:
+                    raise BindError(
+                        f"GROUPING() needs a GROUP BY{self.source.where(sub)}: without groups "
+                        "there is nothing to tell apart"
+                    )
+                keys = grouping_keys(sub, self._key_name, self.source)
+                if not with_sets:
+                    continue
+                name = f"__grouping_{len(calls)}"
+                self.grouping_names[normal_key(sub)] = name
+                calls.append(GroupingCall(name, keys))
+        return calls
+
+    def _key_name(self, node: exp.Expr) -> str | None:
+        name = self.key_names.get(normal_key(node))
+        if name is None:
+            target = self.resolver.alias_target(node)
+            name = self.key_names.get(normal_key(target)) if target is not None else None
+        return name
+
+    def _clauses_above(self, node: exp.Select) -> Iterator[exp.Expr]:
+        """SELECT items, HAVING and ORDER BY keys as lowered above the Aggregate."""
+        for item in self.items or []:
+            yield item.node
+        having = node.args.get("having")
+        if having is not None:
+            yield self.substitute(having.this)
+        order = node.args.get("order")
+        for ordered in order.expressions if order is not None else []:
+            yield self.substitute(ordered.this)
 
     def _positional(self, literal: exp.Literal) -> exp.Expr:
         assert self.items is not None
@@ -184,7 +249,10 @@ class AggregateLowering:
         return False
 
     def _intercept(self, node: exp.Expr) -> Expr | None:
-        if isinstance(node, exp.AggFunc):
+        if isinstance(node, GROUPING_NODES):
+            name = self.grouping_names.get(normal_key(node))
+            return Column(name) if name is not None else lit(0)  # plain GROUP BY: all grouped
+        if is_aggregate_call(node):
             return Column(self.agg_names[normal_key(node)])
         if isinstance(node, exp.Literal | exp.Boolean | exp.Null):
             return None
@@ -200,7 +268,6 @@ class AggregateLowering:
 
 
 _GROUP_ARGS = frozenset({"expressions", "all"})
-_GROUPING_KEYWORDS = {exp.Rollup: "ROLLUP", exp.Cube: "CUBE", exp.GroupingSets: "GROUPING SETS"}
 
 
 def _is_empty_tuple(node: exp.Expr) -> bool:
@@ -208,6 +275,7 @@ def _is_empty_tuple(node: exp.Expr) -> bool:
 
 
 def _has_aggregate(node: exp.Expr) -> bool:
+    """Whether ``node`` holds an aggregate call or GROUPING() (both make a SELECT grouped)."""
     return any(isinstance(sub, exp.AggFunc) for sub in node.walk())
 
 
