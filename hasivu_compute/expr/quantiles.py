@@ -55,6 +55,8 @@ def quantile_values(call: AggCall) -> tuple[float, ...]:
             raise BindError(f"{call.fn}: the quantile must be a number, got {value!r}")
         if not -1.0 <= value <= 1.0:
             raise BindError(f"{call.fn}: the quantile must be in [-1, 1], got {value!r}")
+    if len({v < 0 for v in values}) > 1:
+        raise BindError(f"{call.fn}: the quantiles must be all >= 0 or all < 0, got {q!r}")
     return tuple(float(v) for v in values)
 
 

@@ -5,20 +5,25 @@
 'Project'
 
 Supported: SELECT with expressions and aliases, ``*``, WHERE, GROUP BY (names,
-positions, expressions, ALL, ``()``), HAVING, ORDER BY (alias, position, expression,
+positions, expressions, ALL, ``()``, ROLLUP, CUBE, GROUPING SETS, with ``GROUPING()``
+/ ``grouping_id()``; see ``sql.grouping_sets``), HAVING, ORDER BY (alias, position, expression,
 ALL; ASC/DESC, NULLS FIRST/LAST), LIMIT/OFFSET (LIMIT ALL), DISTINCT, CASE, IN,
 BETWEEN, LIKE/ILIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CAST, COALESCE/NULLIF/IF,
 ``substring``/``substr`` with constant positions,
 arithmetic with DuckDB semantics (``/`` is floating-point, ``//`` integer division),
 date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
 DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on
-columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], joins
+columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], INTERSECT [ALL],
+EXCEPT [ALL] (``sql.set_ops``), joins
 (``JOIN ... ON``, ``USING``, ``NATURAL``, comma joins; INNER, LEFT, RIGHT, FULL, SEMI,
 ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
 (``IN``, ``NOT IN`` with SQL's NULL rule, ``[NOT] EXISTS`` correlated or not,
 scalar aggregates without GROUP BY, correlated on equalities or not; an uncorrelated
 scalar aggregate in HAVING; see ``sql.subqueries``),
 count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile,
+exact median / quantile_cont / quantile_disc (``quantile``) with a constant quantile or
+a list of them, string_agg / group_concat / listagg (a constant separator, ORDER BY
+inside), ``FILTER (WHERE ...)`` on every aggregate (``sql.aggregate_calls``),
 time travel by version (``t AT (VERSION => 2)``, ``t FOR VERSION AS OF 2``).
 Anything else raises :class:`UnsupportedSQLError` with its line and column: every
 clause or argument sqlglot parses is either read or refused (``sql.clauses``).

@@ -63,9 +63,15 @@ def lower_quantile(node: exp.Expr, scope: Scope) -> AggCall:
 
 def _quantiles(node: exp.Expr, name: str, scope: Scope) -> float | tuple[float, ...]:
     """The constant quantile(s) of a quantile call, checked to be in [-1, 1]."""
-    if isinstance(node, exp.Array):
-        return tuple(_quantile(item, name, scope) for item in node.expressions)
-    return _quantile(node, name, scope)
+    if not isinstance(node, exp.Array):
+        return _quantile(node, name, scope)
+    values = tuple(_quantile(item, name, scope) for item in node.expressions)
+    if len({v < 0 for v in values}) > 1:  # DuckDB: one direction per call
+        raise BindError(
+            f"{name}(): the quantiles must be all >= 0 or all < 0, got "
+            f"{list(values)}{scope.source.where(node)}"
+        )
+    return values
 
 
 def _quantile(node: exp.Expr, name: str, scope: Scope) -> float:
