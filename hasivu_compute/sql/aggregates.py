@@ -9,7 +9,7 @@ subqueries and nested aggregates on the way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sqlglot import exp
 
@@ -82,15 +82,24 @@ def _sql_name(node: exp.Expr, source: SqlText) -> str:
     return name if name is not None else node.key.lower()
 
 
-def normal_key(node: exp.Expr) -> str:
-    """A text key equal for expressions that mean the same (parentheses, qualifiers, case)."""
+def normal_key(node: exp.Expr, resolve: Callable[[exp.Column], str | None] | None = None) -> str:
+    """A text key equal for expressions that mean the same (parentheses, qualifiers, case).
+
+    ``resolve`` names the input column a reference reads (None: not an input column):
+    then ``f.g`` and ``d.g`` of a join stay two keys while ``g`` and ``t.g`` of one
+    table are one. Without it (or where it answers None) the qualifier is dropped.
+    """
 
     def strip(sub: exp.Expr) -> exp.Expr:
         if isinstance(sub, exp.Paren):
             inner: exp.Expr = sub.this
             return inner
-        if isinstance(sub, exp.Column) and sub.args.get("table") is not None:
-            return exp.column(sub.this.copy())
+        if isinstance(sub, exp.Column) and not isinstance(sub.this, exp.Star):
+            name = resolve(sub) if resolve is not None else None
+            if name is not None:
+                return exp.column(name, quoted=True)
+            if sub.args.get("table") is not None:
+                return exp.column(sub.this.copy())
         return sub
 
     def fold(sub: exp.Expr) -> exp.Expr:

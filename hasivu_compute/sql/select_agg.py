@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from hasivu_compute._core.errors import BindError
+from hasivu_compute._core.errors import BindError, UnsupportedSQLError
 from hasivu_compute.expr.nodes import AggCall, Alias, Column, Expr, lit
 from hasivu_compute.plan.nodes import Aggregate, Filter, Join, PlanNode
 from hasivu_compute.sql.aggregates import (
@@ -89,7 +89,7 @@ class AggregateLowering:
         keys = [k for k in (self._key(g, i) for i, g in enumerate(groups)) if k is not None]
         aggs = []
         for call in self._aggregate_calls(node):
-            key = normal_key(call)
+            key = self._key_of(call)
             if key not in self.agg_names:
                 name = f"__agg_{len(self.agg_names)}"
                 self.agg_names[key] = name
@@ -97,7 +97,7 @@ class AggregateLowering:
         calls = self._grouping_calls(node, bool(groups), sets is not None)
         out: PlanNode
         if sets is not None:
-            named = [frozenset(self.key_names[normal_key(groups[i])] for i in s) for s in sets]
+            named = [frozenset(self.key_names[self._key_of(groups[i])] for i in s) for s in sets]
             out = grouping_union(plan, keys, aggs, named, calls)
         else:
             if not keys and not aggs:  # `SELECT 1 FROM t HAVING 1 = 1`: one group, no values
@@ -105,7 +105,7 @@ class AggregateLowering:
             out = Aggregate(plan, tuple(keys), tuple(aggs))
         for name, side in having_sides:
             out = Join(out, side, "cross")
-            self.key_names[normal_key(exp.column(name, quoted=True))] = name
+            self.key_names[self._key_of(exp.column(name, quoted=True))] = name
         scope = Scope(self.source, self.resolver.column, self._intercept)
         having = node.args.get("having")
         if having is not None:
@@ -173,7 +173,7 @@ class AggregateLowering:
         calls: list[GroupingCall] = []
         for clause in self._clauses_above(node):
             for sub in clause.walk():
-                if not isinstance(sub, GROUPING_NODES) or normal_key(sub) in self.grouping_names:
+                if not isinstance(sub, GROUPING_NODES) or self._key_of(sub) in self.grouping_names:
                     continue
                 if not grouped:
                     raise BindError(
@@ -184,15 +184,15 @@ class AggregateLowering:
                 if not with_sets:
                     continue
                 name = f"__grouping_{len(calls)}"
-                self.grouping_names[normal_key(sub)] = name
+                self.grouping_names[self._key_of(sub)] = name
                 calls.append(GroupingCall(name, keys))
         return calls
 
     def _key_name(self, node: exp.Expr) -> str | None:
-        name = self.key_names.get(normal_key(node))
+        name = self.key_names.get(self._key_of(node))
         if name is None:
             target = self.resolver.alias_target(node)
-            name = self.key_names.get(normal_key(target)) if target is not None else None
+            name = self.key_names.get(self._key_of(target)) if target is not None else None
         return name
 
     def _clauses_above(self, node: exp.Select) -> Iterator[exp.Expr]:
@@ -206,6 +206,17 @@ class AggregateLowering:
         for ordered in order.expressions if order is not None else []:
             yield self.substitute(ordered.this)
 
+    def _key_of(self, node: exp.Expr) -> str:
+        """:func:`normal_key` with column references resolved to the input columns."""
+        return normal_key(node, self._input_column)
+
+    def _input_column(self, node: exp.Column) -> str | None:
+        try:
+            found = self.resolver.column(node)
+        except (BindError, UnsupportedSQLError):
+            return None  # not an input column here (an alias, a HAVING subquery's output)
+        return found.name if isinstance(found, Column) else None
+
     def _positional(self, literal: exp.Literal) -> exp.Expr:
         assert self.items is not None
         text = literal.this
@@ -216,7 +227,7 @@ class AggregateLowering:
         return self.items[int(text) - 1].node
 
     def _key(self, node: exp.Expr, index: int) -> Expr | None:
-        key = normal_key(node)
+        key = self._key_of(node)
         if key in self.key_names:
             return None
         lowered = lower_expr(node, self.input_scope)
@@ -250,13 +261,13 @@ class AggregateLowering:
 
     def _intercept(self, node: exp.Expr) -> Expr | None:
         if isinstance(node, GROUPING_NODES):
-            name = self.grouping_names.get(normal_key(node))
+            name = self.grouping_names.get(self._key_of(node))
             return Column(name) if name is not None else lit(0)  # plain GROUP BY: all grouped
         if is_aggregate_call(node):
-            return Column(self.agg_names[normal_key(node)])
+            return Column(self.agg_names[self._key_of(node)])
         if isinstance(node, exp.Literal | exp.Boolean | exp.Null):
             return None
-        name = self.key_names.get(normal_key(node))
+        name = self.key_names.get(self._key_of(node))
         if name is not None:
             return Column(name)
         if isinstance(node, exp.Column):
