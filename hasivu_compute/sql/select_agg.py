@@ -4,7 +4,11 @@ Produces ``Aggregate(keys, aggs)`` (+ ``Filter`` for HAVING) and the
 :class:`Scope` in which the SELECT list and ORDER BY are lowered above it: there
 an aggregate call or a group-key expression becomes a reference to the
 Aggregate's output column, and any other input column is an error (it is
-neither grouped nor aggregated).
+neither grouped nor aggregated). With ROLLUP / CUBE / GROUPING SETS the Aggregate
+is a union of one per grouping set, and GROUPING() a column of constants
+(:mod:`hasivu_compute.sql.grouping_sets`). Expressions are matched by a text key
+whose column references name the input column they read (``g`` and ``t.g`` are one
+key, ``f.g`` and ``d.g`` of a join two).
 """
 
 from __future__ import annotations
