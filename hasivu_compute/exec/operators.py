@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,6 +31,7 @@ from hasivu_compute.plan.nodes import (
     PlanNode,
     PreAggregate,
     Project,
+    Repeat,
     Sort,
     SortKey,
     Union,
@@ -172,6 +174,14 @@ def _window(node: PlanNode, table: pa.Table) -> pa.Table:
     return window_table(table, node.funcs)
 
 
+def _repeat(node: PlanNode, table: pa.Table) -> pa.Table:
+    assert isinstance(node, Repeat)
+    times = evaluate_column(node.times, table)
+    counts = pc.fill_null(times, 0).to_numpy(zero_copy_only=False)
+    rows = np.repeat(np.arange(table.num_rows, dtype=np.int64), np.maximum(counts, 0))
+    return table.take(pa.array(rows))
+
+
 def _exchange(node: PlanNode, table: pa.Table) -> pa.Table:
     return table
 
@@ -196,6 +206,7 @@ _OPS: dict[type, Callable[[PlanNode, pa.Table], pa.Table]] = {
     Sort: _sort,
     Limit: _limit,
     Distinct: _distinct,
+    Repeat: _repeat,
     Exchange: _exchange,
     Window: _window,
     Aggregate: _aggregate,

@@ -23,6 +23,9 @@ min / max                     min / max                                    yes
 var_* / stddev_*              n, mean, m2 (Chan et al. parallel merge)     yes
 approx_count_distinct         HLL sketch (lg_k=12, HLL_8), serialized      ±1.6%
 approx_quantile(q)            KLL doubles sketch (k=200), serialized       ±1.3% rank
+median / quantile_cont /      the group's non-NULL values (a list)         yes
+quantile_disc (``quantiles``)
+string_agg (``string_agg``)   the group's values (+ ORDER BY keys)         yes
 ============================  ===========================================  =======
 """
 
@@ -30,10 +33,9 @@ from __future__ import annotations
 
 import collections
 import math
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
 import datasketches as ds
 import numpy as np
@@ -43,10 +45,35 @@ import pyarrow.types as pat
 
 from hasivu_compute._core.errors import BindError, near_matches
 from hasivu_compute.expr import types as T
+from hasivu_compute.expr.aggbase import (
+    GATHER,
+    AggregateFunction,
+    Spec,
+    group_ids,
+    require_numeric,
+    spec_output_name,
+)
 from hasivu_compute.expr.nodes import AggCall
+from hasivu_compute.expr.quantiles import QUANTILE_FUNCTIONS
+from hasivu_compute.expr.string_agg import STRING_AGG
 
-#: One pyarrow group-by aggregation: (input column(s), hash function name, options).
-Spec: TypeAlias = tuple[str | list[str], str, pc.FunctionOptions | None]
+__all__ = [
+    "AGGREGATES",
+    "EXACT_SUM",
+    "GATHER",
+    "UNION_VALUES",
+    "UNIQUE_COUNT",
+    "UNIQUE_VALUES",
+    "WIDE_SUM",
+    "WIDE_SUM_TYPE",
+    "AggregateFunction",
+    "Spec",
+    "aggregate_function",
+    "canonical_aggregate_name",
+    "distinct_per_group",
+    "merge_moments",
+    "spec_output_name",
+]
 
 _ONLY_VALID = pc.CountOptions(mode="only_valid")
 #: Pseudo group-by functions (see ``aggsteps``): the group's distinct non-null values as a
@@ -65,74 +92,6 @@ WIDE_SUM = "wide_sum"
 WIDE_SUM_TYPE = pa.decimal128(38, 0)
 HLL_LG_K = 12
 KLL_K = 200
-
-
-def spec_output_name(spec: Spec) -> str:
-    """The column name pyarrow gives a group-by aggregation's result."""
-    column, fn, _ = spec
-    if isinstance(column, list):
-        return fn if not column else f"{'_'.join(column)}_{fn}"
-    return f"{column}_{fn}"
-
-
-@dataclass(frozen=True, slots=True)
-class AggregateFunction(ABC):
-    """Base: a decomposable aggregate. Subclasses override the pieces they change."""
-
-    name: str
-
-    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
-        """Type of the final column (checks the input type: BindError if unsupported)."""
-        return pa.float64()
-
-    def input_type(self, input_type: pa.DataType) -> pa.DataType:
-        """Type the argument is cast to before the partial (e.g. sums widen to int64)."""
-        return input_type
-
-    @abstractmethod
-    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
-        """Types of the state columns, in order."""
-        ...
-
-    @abstractmethod
-    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        """Group-by aggregations over the (cast) argument column ``arg``."""
-        ...
-
-    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        """Turn the group-by outputs of :meth:`partial_specs` into state columns."""
-        return columns
-
-    def one_shot_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        """Specs for a partial that is finalized directly (never combined); their
-        outputs may be a cheaper state that only :meth:`finalize` understands."""
-        return self.partial_specs(arg, call)
-
-    @abstractmethod
-    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        """Group-by aggregations that merge many state rows of one group."""
-        ...
-
-    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        """Turn the group-by outputs of :meth:`combine_specs` into state columns."""
-        return columns
-
-    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
-        """The result column from fully combined states."""
-        return states[0]
-
-    @property
-    def exact(self) -> bool:
-        """Whether combining partials gives exactly the one-shot result."""
-        return True
-
-
-def _require_numeric(name: str, input_type: pa.DataType | None) -> pa.DataType:
-    if input_type is None:
-        raise BindError(f"{name} needs an argument")
-    if not (T.is_numeric(input_type) or T.is_null_type(input_type)):
-        raise BindError(f"{name} needs a numeric argument, got {input_type}")
-    return input_type
 
 
 def _integer_argument(func: AggregateFunction, call: AggCall) -> bool:
@@ -179,7 +138,7 @@ class _Count(AggregateFunction):
 @dataclass(frozen=True, slots=True)
 class _Sum(AggregateFunction):
     def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
-        return self.input_type(_require_numeric("sum", input_type))
+        return self.input_type(require_numeric("sum", input_type))
 
     def input_type(self, input_type: pa.DataType) -> pa.DataType:
         if pat.is_unsigned_integer(input_type):
@@ -229,7 +188,7 @@ class _MinMax(AggregateFunction):
 @dataclass(frozen=True, slots=True)
 class _Avg(AggregateFunction):
     def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
-        _require_numeric(self.name, input_type)
+        require_numeric(self.name, input_type)
         return pa.float64()
 
     def input_type(self, input_type: pa.DataType) -> pa.DataType:
@@ -262,7 +221,7 @@ class _Variance(AggregateFunction):
     """Sample / population variance and standard deviation from (n, mean, m2)."""
 
     def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
-        _require_numeric(self.name, input_type)
+        require_numeric(self.name, input_type)
         return pa.float64()
 
     def input_type(self, input_type: pa.DataType) -> pa.DataType:
@@ -302,13 +261,6 @@ class _Variance(AggregateFunction):
         return pc.sqrt(var) if self.name.startswith("stddev") else var
 
 
-def _group_ids(lists: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """(group id per flattened element, flattened values) of a list column."""
-    lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
-    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    return parents, pc.list_flatten(lists)
-
-
 def merge_moments(
     n_lists: pa.Array, mean_lists: pa.Array, m2_lists: pa.Array
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -318,7 +270,7 @@ def merge_moments(
     sum-of-squares formula when the mean is large relative to the spread.
     """
     groups = len(n_lists)
-    gid, n_flat = _group_ids(n_lists)
+    gid, n_flat = group_ids(n_lists)
     n = pc.fill_null(n_flat, 0).to_numpy(zero_copy_only=False).astype(np.float64)
     mean = pc.fill_null(pc.list_flatten(mean_lists), 0.0).to_numpy(zero_copy_only=False)
     m2 = pc.fill_null(pc.list_flatten(m2_lists), 0.0).to_numpy(zero_copy_only=False)
@@ -344,7 +296,7 @@ def distinct_per_group(row_lists: pa.Array, values_lists: pa.Array) -> pa.Array:
     rebuild list offsets.
     """
     groups = len(row_lists)
-    gid_rows, rows = _group_ids(row_lists)
+    gid_rows, rows = group_ids(row_lists)
     picked = pc.take(values_lists, rows)
     picked = picked.combine_chunks() if isinstance(picked, pa.ChunkedArray) else picked
     gid_values = pc.list_parent_indices(picked).to_numpy(zero_copy_only=False)
@@ -396,7 +348,7 @@ class _ApproxCountDistinct(AggregateFunction):
         return [(str(arg), "distinct", _ONLY_VALID)]
 
     def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        parents, flat = _group_ids(columns[0])
+        parents, flat = group_ids(columns[0])
         values = _hll_values(flat)
         bounds = np.searchsorted(parents, np.arange(len(columns[0]) + 1))
         sketches = [_build_hll(values[bounds[i] : bounds[i + 1]]) for i in range(len(bounds) - 1)]
@@ -451,7 +403,7 @@ def _merge_sketch_lists(
 @dataclass(frozen=True, slots=True)
 class _ApproxQuantile(AggregateFunction):
     def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
-        _require_numeric("approx_quantile", input_type)
+        require_numeric("approx_quantile", input_type)
         q = call.option("q")
         if not isinstance(q, float) or not 0.0 <= q <= 1.0:
             raise BindError(f"approx_quantile needs option q in [0, 1], got {q!r}")
@@ -467,7 +419,7 @@ class _ApproxQuantile(AggregateFunction):
         return [(str(arg), "list", None)]
 
     def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        parents, flat = _group_ids(columns[0])
+        parents, flat = group_ids(columns[0])
         valid = pc.is_valid(flat).to_numpy(zero_copy_only=False)
         numbers = pc.fill_null(flat, 0.0).to_numpy(zero_copy_only=False)[valid]
         parents = parents[valid]
@@ -526,9 +478,19 @@ AGGREGATES: dict[str, AggregateFunction] = {
         _Variance("stddev_pop"),
         _ApproxCountDistinct("approx_count_distinct"),
         _ApproxQuantile("approx_quantile"),
+        *QUANTILE_FUNCTIONS,
+        STRING_AGG,
     )
 }
-_ALIASES = {"mean": "avg", "variance": "var_samp", "stddev": "stddev_samp", "std": "stddev_samp"}
+_ALIASES = {
+    "mean": "avg",
+    "variance": "var_samp",
+    "stddev": "stddev_samp",
+    "std": "stddev_samp",
+    "quantile": "quantile_disc",
+    "group_concat": "string_agg",
+    "listagg": "string_agg",
+}
 
 
 def canonical_aggregate_name(name: str) -> str:

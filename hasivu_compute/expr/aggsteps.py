@@ -27,9 +27,11 @@ import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.aggregates import (
+    GATHER,
     UNION_VALUES,
     UNIQUE_COUNT,
     UNIQUE_VALUES,
+    AggregateFunction,
     Spec,
     aggregate_function,
     distinct_per_group,
@@ -39,6 +41,7 @@ from hasivu_compute.expr.binder import bind
 from hasivu_compute.expr.casts import cast_value
 from hasivu_compute.expr.evaluate import evaluate_column
 from hasivu_compute.expr.floats import canonical_floats, finish_nan_max, lower_nan_max
+from hasivu_compute.expr.liststates import gathered
 from hasivu_compute.expr.nodes import AggCall, BoundColumn, Column, Expr, col
 from hasivu_compute.expr.sums import finish_integer_sums, lower_integer_sums
 from hasivu_compute.expr.visitors import aggregate_calls, output_name, walk
@@ -106,8 +109,7 @@ class AggregateSteps:
             arg_name = None
             if call.args:
                 arg_name = f"__a{i}"
-                value = evaluate_column(call.args[0], batch)
-                value = _cast(value, func.input_type(call.args[0].dtype))
+                value = _argument(func, call, batch)
                 if call.distinct or call.fn == "approx_count_distinct":
                     value = canonical_floats(value)  # distinct values: -0.0 is 0.0, one NaN
                 columns[arg_name] = value
@@ -223,13 +225,36 @@ def aggregate(
     return split_aggregate(keys, aggs, table.schema).aggregate(table)
 
 
+def _argument(
+    func: AggregateFunction, call: AggCall, batch: pa.Table | pa.RecordBatch
+) -> pa.Array | pa.ChunkedArray:
+    """The column the partial of ``call`` reads: its argument cast to the function's
+    input type, or its several arguments packed into one struct (string_agg's value
+    and ORDER BY keys travel together)."""
+    target = func.argument_type([_arg_type(a) for a in call.args], call)
+    if len(call.args) == 1:
+        return _cast(evaluate_column(call.args[0], batch), target)
+    assert isinstance(target, pa.StructType)
+    fields = [target.field(j) for j in range(target.num_fields)]
+    parts = [
+        _flat(_cast(evaluate_column(a, batch), f.type))
+        for a, f in zip(call.args, fields, strict=True)
+    ]
+    return pa.StructArray.from_arrays(parts, fields=fields)
+
+
+def _arg_type(arg: Expr) -> pa.DataType:
+    assert arg.dtype is not None, f"unbound aggregate argument {arg}"
+    return arg.dtype
+
+
 def _partial_schema(
     keys: tuple[Expr, ...], names: tuple[str, ...], calls: tuple[AggCall, ...]
 ) -> pa.Schema:
     fields = [pa.field(n, k.dtype) for n, k in zip(names, keys, strict=True)]
     for i, call in enumerate(calls):
         func = aggregate_function(call.fn)
-        arg_type = func.input_type(call.args[0].dtype) if call.args else None
+        arg_type = func.argument_type([_arg_type(a) for a in call.args], call)
         for j, t in enumerate(func.state_types(arg_type, call)):
             fields.append(pa.field(f"__s{i}_{j}", t))
     return pa.schema(fields)
@@ -291,6 +316,9 @@ def _group(
 
 
 def _group_lowered(table: pa.Table, group_cols: list[str], unique: dict[str, Spec]) -> pa.Table:
+    gathers = {n: s for n, s in unique.items() if s[1] == GATHER}
+    if gathers:
+        return _group_gathering(table, group_cols, unique, gathers)
     arrow_specs = [s for s in unique.values() if s[1] not in _SET_FNS]
     set_specs = [s for s in unique.values() if s[1] in _SET_FNS]
     table = _dictionary_keys(table, group_cols, plain_keys=bool(set_specs))
@@ -309,6 +337,25 @@ def _group_lowered(table: pa.Table, group_cols: list[str], unique: dict[str, Spe
         return extra  # only set states: skip a second hash pass over the keys
     grouped = table.group_by(group_cols, use_threads=False).aggregate(arrow_specs)
     return _attach(grouped, extra, group_cols)
+
+
+_GATHER_ROW = "__hc_gather_row"
+
+
+def _group_gathering(
+    table: pa.Table, group_cols: list[str], unique: dict[str, Spec], gathers: dict[str, Spec]
+) -> pa.Table:
+    """Group-by with :data:`GATHER` specs: Arrow lists each group's row numbers (its
+    ``hash_list`` takes no struct or list values), and ``take`` builds the value lists."""
+    rows = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    rest = {n: s for n, s in unique.items() if n not in gathers}
+    row_spec: Spec = (_GATHER_ROW, "list", None)
+    rest[spec_output_name(row_spec)] = row_spec
+    grouped = _group_lowered(table.append_column(_GATHER_ROW, rows), group_cols, rest)
+    row_lists = grouped[spec_output_name(row_spec)]
+    for name, spec in gathers.items():
+        grouped = grouped.append_column(name, gathered(row_lists, table[str(spec[0])]))
+    return grouped.drop_columns([spec_output_name(row_spec)])
 
 
 def _dictionary_keys(table: pa.Table, group_cols: list[str], plain_keys: bool) -> pa.Table:

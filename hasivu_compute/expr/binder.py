@@ -140,8 +140,9 @@ class _Binder:
         func = aggregate_function(expr.fn)
         if expr.distinct and func.name not in _DISTINCT_OK:
             raise BindError(f"{func.name}(DISTINCT ...) is not supported: {expr}")
-        if func.name != "count" and len(args) != 1:
-            raise BindError(f"{func.name} takes one argument, got {len(args)}: {expr}")
+        arity = func.arity(expr)
+        if func.name != "count" and len(args) != arity:
+            raise BindError(f"{func.name} takes {arity} argument(s), got {len(args)}: {expr}")
         if func.name == "count" and len(args) > 1:
             raise BindError(f"count takes at most one argument: {expr}")
         input_type = args[0].dtype if args else None

@@ -52,6 +52,7 @@ from hasivu_compute.plan.nodes import (
     PlanNode,
     PreAggregate,
     Project,
+    Repeat,
     Scan,
     Sort,
     SortKey,
@@ -248,6 +249,18 @@ def _bind_filter(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema
     return replace(node, predicate=pred), schema
 
 
+def _bind_repeat(node: PlanNode, schema: pa.Schema) -> tuple[PlanNode, pa.Schema]:
+    assert isinstance(node, Repeat)
+    times = rebind(node.times, schema)
+    if times.dtype is None or not (
+        pa.types.is_integer(times.dtype) or pa.types.is_null(times.dtype)
+    ):
+        raise BindError(f"Repeat: the row count {times} must be an integer, got {times.dtype}")
+    if is_aggregate(times):
+        raise BindError(f"Repeat: aggregate in a row count: {times}")
+    return replace(node, times=times), schema
+
+
 def pin_name(expr: Expr) -> Expr:
     """``expr`` with its output name fixed by an alias.
 
@@ -343,10 +356,10 @@ def _union_types(schemas: list[pa.Schema]) -> list[pa.DataType]:
             try:
                 types[j] = supertype(types[j], field.type)
             except BindError:
-                raise BindError(
-                    f"Union: input {i} column {field.name!r} is {field.type}, which does not "
-                    f"combine with {types[j]} of input 0 column {schemas[0].names[j]!r}; "
-                    "cast one side"
+                raise BindError(  # UNION, INTERSECT and EXCEPT all reach here
+                    f"Union (UNION / INTERSECT / EXCEPT): input {i} column {field.name!r} is "
+                    f"{field.type}, which does not combine with {types[j]} of input 0 column "
+                    f"{schemas[0].names[j]!r}; cast one side"
                 ) from None
     return types
 
@@ -433,6 +446,7 @@ _UNARY: dict[type, Callable[[PlanNode, pa.Schema], tuple[PlanNode, pa.Schema]]] 
     Distinct: _pass_through,
     Exchange: _pass_through,
     Window: _bind_window,
+    Repeat: _bind_repeat,
 }
 
 

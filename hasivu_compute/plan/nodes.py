@@ -331,6 +331,17 @@ class Window(UnaryNode):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Repeat(UnaryNode):
+    """Each input row ``times`` times (an integer expression; NULL, 0 or less drops it).
+
+    Bag arithmetic that joins and aggregates cannot express: INTERSECT ALL keeps a
+    row ``min(m, n)`` times and EXCEPT ALL ``m - n`` times (Spark's ReplicateRows).
+    """
+
+    times: Expr
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Exchange(UnaryNode):
     """Fragment boundary: everything below runs once per fragment, above runs in the merge."""
 

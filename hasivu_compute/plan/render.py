@@ -28,6 +28,7 @@ from hasivu_compute.plan.nodes import (
     MergeInput,
     PlanNode,
     Project,
+    Repeat,
     Scan,
     Sort,
     SortKey,
@@ -114,6 +115,11 @@ def _aggregate(node: PlanNode, _: bool) -> str:
     return f"keys={fmt_list(node.keys)} aggs={fmt_list(node.aggs)}"
 
 
+def _repeat(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Repeat)
+    return f"times={fmt(node.times)}"
+
+
 def _sort(node: PlanNode, _: bool) -> str:
     assert isinstance(node, Sort)
     return ", ".join(fmt_sort_key(k) for k in node.keys)
@@ -156,6 +162,7 @@ _DESCRIBERS: dict[type, Callable[[PlanNode, bool], str]] = {
     Aggregate: _aggregate,
     Sort: _sort,
     Limit: _limit,
+    Repeat: _repeat,
     Join: _join,
     BroadcastInput: _broadcast_input,
     MergeInput: _merge_input,

@@ -5,14 +5,16 @@
 'Project'
 
 Supported: SELECT with expressions and aliases, ``*``, WHERE, GROUP BY (names,
-positions, expressions, ALL, ``()``), HAVING, ORDER BY (alias, position, expression,
+positions, expressions, ALL, ``()``, ROLLUP, CUBE, GROUPING SETS, with ``GROUPING()``
+/ ``grouping_id()``; see ``sql.grouping_sets``), HAVING, ORDER BY (alias, position, expression,
 ALL; ASC/DESC, NULLS FIRST/LAST), LIMIT/OFFSET (LIMIT ALL), DISTINCT, CASE, IN,
 BETWEEN, LIKE/ILIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CAST, COALESCE/NULLIF/IF,
 ``substring``/``substr`` with constant positions,
 arithmetic with DuckDB semantics (``/`` is floating-point, ``//`` integer division),
 date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
 DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on
-columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], joins
+columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], INTERSECT [ALL],
+EXCEPT [ALL] (``sql.set_ops``), joins
 (``JOIN ... ON``, ``USING``, ``NATURAL``, comma joins; INNER, LEFT, RIGHT, FULL, SEMI,
 ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
 (``IN``, ``NOT IN`` with SQL's NULL rule, ``[NOT] EXISTS`` correlated or not,
@@ -23,6 +25,9 @@ window functions (row_number, rank, dense_rank, percent_rank, cume_dist, ntile, 
 lead, first_value, last_value, nth_value, and sum/avg/count/min/max over ROWS or
 RANGE frames with numeric or interval offsets; over groups; named ``WINDOW``
 definitions; ``QUALIFY``; see ``sql.windows``),
+exact median / quantile_cont / quantile_disc (``quantile``) with a constant quantile or
+a list of them, string_agg / group_concat / listagg (a constant separator, ORDER BY
+inside), ``FILTER (WHERE ...)`` on every aggregate (``sql.aggregate_calls``),
 time travel by version (``t AT (VERSION => 2)``, ``t FOR VERSION AS OF 2``).
 Anything else raises :class:`UnsupportedSQLError` with its line and column: every
 clause or argument sqlglot parses is either read or refused (``sql.clauses``).

@@ -9,12 +9,18 @@ subqueries and nested aggregates on the way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sqlglot import exp
 
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.nodes import AggCall, Expr, Literal, make_options
+from hasivu_compute.sql.aggregate_calls import (
+    QUANTILE_NODES,
+    lower_filtered,
+    lower_quantile,
+    lower_string_agg,
+)
 from hasivu_compute.sql.clauses import refuse_unread
 from hasivu_compute.sql.lower_expr import (
     SUBQUERY_HINT,
@@ -26,8 +32,10 @@ from hasivu_compute.sql.parsing import SqlText
 
 __all__ = [
     "AGGREGATE_FUNCTIONS",
+    "GROUPING_NODES",
     "contains_aggregate",
     "find_aggregates",
+    "is_aggregate_call",
     "lower_aggregate",
     "normal_key",
     "window_inputs",
@@ -36,7 +44,8 @@ __all__ = [
 #: The aggregate functions SQL can call (named in errors about the others).
 AGGREGATE_FUNCTIONS = (
     *("count", "sum", "avg", "min", "max", "var_samp", "var_pop", "variance", "stddev"),
-    *("stddev_samp", "stddev_pop", "approx_count_distinct", "approx_quantile"),
+    *("stddev_samp", "stddev_pop", "approx_count_distinct", "approx_quantile", "median"),
+    *("quantile_cont", "quantile_disc", "quantile", "string_agg", "group_concat", "listagg"),
 )
 
 _SIMPLE: dict[type[exp.Expr], str] = {
@@ -59,7 +68,13 @@ _ONE_ARGUMENT = frozenset({"this", "expressions"})  # extra expressions: refused
 _READ: dict[type[exp.Expr], frozenset[str]] = {
     exp.Count: frozenset({"this", "expressions", "big_int"}),  # big_int: DuckDB's count type
     exp.ApproxQuantile: frozenset({"this", "quantile"}),
+    exp.Median: frozenset({"this"}),
+    exp.PercentileCont: frozenset({"this", "expression"}),
+    exp.PercentileDisc: frozenset({"this", "expression"}),
+    exp.Quantile: frozenset({"this", "quantile"}),
 }
+#: GROUPING() is an AggFunc to sqlglot; to us a constant per grouping set (``grouping_sets``).
+GROUPING_NODES = (exp.Grouping, exp.GroupingId)
 
 
 def _sql_name(node: exp.Expr, source: SqlText) -> str:
@@ -68,15 +83,24 @@ def _sql_name(node: exp.Expr, source: SqlText) -> str:
     return name if name is not None else node.key.lower()
 
 
-def normal_key(node: exp.Expr) -> str:
-    """A text key equal for expressions that mean the same (parentheses, qualifiers, case)."""
+def normal_key(node: exp.Expr, resolve: Callable[[exp.Column], str | None] | None = None) -> str:
+    """A text key equal for expressions that mean the same (parentheses, qualifiers, case).
+
+    ``resolve`` names the input column a reference reads (None: not an input column):
+    then ``f.g`` and ``d.g`` of a join stay two keys while ``g`` and ``t.g`` of one
+    table are one. Without it (or where it answers None) the qualifier is dropped.
+    """
 
     def strip(sub: exp.Expr) -> exp.Expr:
         if isinstance(sub, exp.Paren):
             inner: exp.Expr = sub.this
             return inner
-        if isinstance(sub, exp.Column) and sub.args.get("table") is not None:
-            return exp.column(sub.this.copy())
+        if isinstance(sub, exp.Column) and not isinstance(sub.this, exp.Star):
+            name = resolve(sub) if resolve is not None else None
+            if name is not None:
+                return exp.column(name, quoted=True)
+            if sub.args.get("table") is not None:
+                return exp.column(sub.this.copy())
         return sub
 
     def fold(sub: exp.Expr) -> exp.Expr:
@@ -100,10 +124,19 @@ def find_aggregates(node: exp.Expr, source: SqlText) -> Iterator[exp.Expr]:
         for part in window_inputs(node):
             yield from find_aggregates(part, source)
         return
+    if isinstance(node, exp.WithinGroup):
+        hint = "write quantile_cont(x, q) / string_agg(s, sep ORDER BY k) instead"
+        raise source.unsupported(node, "WITHIN GROUP (ORDER BY ...)", keyword="WITHIN", hint=hint)
     if isinstance(node, exp.Subquery | exp.Select | exp.Exists):
         raise source.unsupported(node, "subquery in an expression", hint=SUBQUERY_HINT)
-    if isinstance(node, exp.AggFunc):
-        for inner in node.iter_expressions():
+    if isinstance(node, GROUPING_NODES):
+        return
+    if is_aggregate_call(node):
+        call = node.this if isinstance(node, exp.Filter) else node
+        inside = [*call.iter_expressions()]
+        if isinstance(node, exp.Filter):
+            inside.append(node.expression)
+        for inner in inside:
             for sub in inner.walk():
                 if isinstance(sub, exp.AggFunc):
                     raise BindError(
@@ -138,9 +171,24 @@ def contains_aggregate(node: exp.Expr) -> bool:
     return any(contains_aggregate(c) for c in node.iter_expressions())
 
 
+def is_aggregate_call(node: exp.Expr) -> bool:
+    """Whether ``node`` is one aggregate call of the SELECT: ``agg(...)`` or
+    ``agg(...) FILTER (WHERE ...)`` (GROUPING() is not one)."""
+    if isinstance(node, exp.Filter):
+        return isinstance(node.this, exp.AggFunc) and not isinstance(node.this, GROUPING_NODES)
+    return isinstance(node, exp.AggFunc) and not isinstance(node, GROUPING_NODES)
+
+
 def lower_aggregate(node: exp.Expr, scope: Scope) -> AggCall:
     """``AggCall`` of one SQL aggregate; arguments are lowered in ``scope`` (input columns)."""
     source = scope.source
+    if isinstance(node, exp.Filter):
+        return lower_filtered(lower_aggregate(node.this, scope), node, scope)
+    if type(node) in QUANTILE_NODES:
+        refuse_unread(node, _READ[type(node)], source)
+        return lower_quantile(node, scope)
+    if isinstance(node, exp.GroupConcat):
+        return lower_string_agg(node, scope)
     fn = _SIMPLE.get(type(node))
     if fn is None and not isinstance(node, exp.Count | exp.ApproxQuantile):
         name = _sql_name(node, source)
@@ -153,6 +201,9 @@ def lower_aggregate(node: exp.Expr, scope: Scope) -> AggCall:
         return _approx_quantile(node, scope)
     assert fn is not None
     arg = node.this
+    if isinstance(arg, exp.Order):
+        hint = "ORDER BY inside an aggregate is supported in string_agg(); drop it here"
+        raise source.unsupported(node, f"{_sql_name(node, source)}(... ORDER BY ...)", hint=hint)
     if isinstance(arg, exp.Distinct):
         hint = "only count(DISTINCT x) is supported"
         raise source.unsupported(node, f"{_sql_name(node, source)}(DISTINCT ...)", hint=hint)

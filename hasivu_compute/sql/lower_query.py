@@ -1,4 +1,4 @@
-"""Lower sqlglot queries (SELECT, UNION, CTEs, derived tables) to logical plans.
+"""Lower sqlglot queries (SELECT, UNION, INTERSECT/EXCEPT, CTEs, derived tables) to plans.
 
 One SELECT becomes, bottom-up::
 
@@ -41,6 +41,7 @@ from hasivu_compute.sql.lower_expr import SUBQUERY_HINT, Scope, lower_expr
 from hasivu_compute.sql.names import Field, Relation, Resolver, find_name
 from hasivu_compute.sql.parsing import SqlText
 from hasivu_compute.sql.select_agg import AggregateLowering
+from hasivu_compute.sql.set_ops import lower_set_operation
 from hasivu_compute.sql.subqueries import (
     has_having_subquery,
     has_where_subquery,
@@ -91,10 +92,6 @@ _SUBQUERY_CLAUSES = (
     ("having", "HAVING"),
     ("order", "ORDER BY"),
 )
-_SET_OPERATION_WORDS = {
-    exp.Intersect: frozenset({"INTERSECT"}),
-    exp.Except: frozenset({"EXCEPT"}),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +138,7 @@ class QueryLowering:
             inner = self.query(node.this, ctes)
             return self._modifiers_over_outputs(node, inner)
         if isinstance(node, exp.Intersect | exp.Except):
-            words = _SET_OPERATION_WORDS[type(node)]
-            line, col = self.source.keyword_position(words, node.expression)
-            hint = "rewrite it with NOT IN / IN over a list, or run both queries and compare"
-            raise UnsupportedSQLError(next(iter(words)), line=line, col=col, hint=hint)
+            return self._modifiers_over_outputs(node, lower_set_operation(self, node, ctes))
         raise self.source.unsupported(node, f"statement {node.key.upper()}")
 
     def _with(self, node: exp.Expr, ctes: Mapping[str, Relation]) -> Mapping[str, Relation]:

@@ -39,6 +39,8 @@ def normalise(value: object) -> object:
         )
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, list):  # list results (quantile_cont(x, [0.25, 0.75])): item by item
+        return [normalise(v) for v in value]
     return value
 
 
@@ -54,6 +56,8 @@ def values_equal(a: object, b: object) -> bool:
     """Equality with float tolerance; NULL equals only NULL; NaN equals NaN."""
     if a is None or b is None:
         return a is None and b is None
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and rows_equal(a, b)
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, int) and isinstance(b, int):
@@ -78,6 +82,8 @@ def _sort_key(row: tuple[object, ...]) -> tuple[object, ...]:
             out.append((0, 0))
         elif isinstance(v, bool):
             out.append((1, int(v)))
+        elif isinstance(v, list):
+            out.append((4, len(v), _sort_key(tuple(v))))
         elif isinstance(v, int | float):
             out.append((2, float(f"{float(v):.6g}") if not math.isnan(float(v)) else math.inf))
         else:

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from compare import difference
 from datasets import FACTS_PARTITION_BY, batches, dims_table, facts_table
+from edge_tables import VALS_BATCHES, VALS_PARTITION_BY, set_tables, vals_table
 from tpch_data import tpch_tables
 
 from hasivu_compute.exec import execute
@@ -75,6 +76,28 @@ def oracle(tmp_path_factory: pytest.TempPathFactory, facts: pa.Table) -> Oracle:
     duck.register("facts", facts)
     duck.register("dims", dims)
     return Oracle(catalog, duck, {"facts": facts.schema, "dims": dims.schema})
+
+
+@pytest.fixture(scope="session")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> Oracle:
+    """Tables of ``edge_tables`` (``vals``, ``sa``, ``sb``), each written in several appends so
+    that aggregates over them run as partial (per file) -> final."""
+    root = tmp_path_factory.mktemp("edges")
+    catalog = _catalog(root, chunk_rows=64)
+    duck = duckdb.connect()
+    vals = vals_table()
+    table = catalog.create_table("vals", vals.schema, partition_by=VALS_PARTITION_BY)
+    for batch in batches(vals, VALS_BATCHES):
+        table.append(batch)
+    duck.register("vals", vals)
+    schemas = {"vals": vals.schema}
+    for name, data in zip(("sa", "sb"), set_tables(), strict=True):
+        created = catalog.create_table(name, data.schema)
+        for batch in batches(data, 2):
+            created.append(batch)
+        duck.register(name, data)
+        schemas[name] = data.schema
+    return Oracle(catalog, duck, schemas)
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,12 @@ JOIN_QUERIES: list[tuple[str, tuple[int, ...]]] = [
         "ON f.g = d.g AND f.k < d.k GROUP BY f.g, d.g",
         (),
     ),
+    # same column name on both sides, not joined on: two keys and two aggregates, not one
+    (
+        "SELECT d.g AS dg, f.g AS fg, count(*) AS n, max(f.k) AS a, max(d.k) AS b "
+        "FROM facts f JOIN dims d ON f.k = d.k GROUP BY d.g, f.g",
+        (),
+    ),
     (
         "SELECT a.label AS a, b.label AS b, f.id AS id FROM facts f "
         "JOIN dims a ON f.k = a.k JOIN dims b ON b.k = a.k + 1 WHERE f.q = 3",

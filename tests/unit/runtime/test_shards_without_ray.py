@@ -196,3 +196,25 @@ def test_ingest_worker_encodes_with_the_settings_it_is_given(tmp_path: Path) -> 
     reader = SegmentReader(io.open_input(default.path), default.path)
     assert reader.chunk_row_counts() == (5_000,)
     assert reader.chunk_stats(0, 1).has_bloom
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT school_id % 5 AS b, median(amount) AS m, quantile_disc(day, 0.3) AS q, "
+        "count(*) FILTER (WHERE day > 50) AS f FROM o GROUP BY ROLLUP (b) ORDER BY b NULLS FIRST",
+        "SELECT day FROM o WHERE school_id < 10 INTERSECT ALL SELECT day FROM o "
+        "WHERE school_id > 30 ORDER BY day",
+        "SELECT day FROM o EXCEPT SELECT day FROM o WHERE amount > 5000 ORDER BY day",
+    ],
+)
+def test_holistic_aggregates_and_set_operations_merge_across_shards(
+    warehouse: str, sql: str
+) -> None:
+    from hasivu_compute.sql import to_plan
+
+    frame = DataFrame(None, to_plan(sql, schema={"o": SCHEMA}))  # type: ignore[arg-type]
+    shards = [ShardWorker(warehouse, 1 << 24, None, i) for i in range(3)]
+    got, stats = _distributed(warehouse, frame, shards)
+    assert len(stats) > 1, "the query must run on several fragments"
+    assert got.to_pylist() == _duckdb(sql).to_pylist()

@@ -82,10 +82,10 @@ def test_syntax_error_names_the_token_and_says_what_to_do(
         ("SELECT Random() FROM t", "Random()", "RAND"),
         ("SELECT epoch(d) FROM t", "epoch()", "TIME_TO_UNIX"),
         ("SELECT list_value(a) FROM t", "list_value()", "ARRAY"),
-        ("SELECT median(a) FROM t", "median()", "MEDIAN"),
+        ("SELECT arg_max(a, b) FROM t", "arg_max()", "ARG_MAX"),
         ("SELECT g, Mode(a) FROM t GROUP BY g", "Mode()", "MODE"),
-        ("SELECT quantile_cont(a, 0.5) FROM t", "quantile_cont()", "expression argument"),
-        ("SELECT count(*) FILTER (WHERE a > 1) FROM t", "FILTER", "expression FILTER"),
+        ("SELECT list(a) FROM t", "list()", "ARRAY_AGG"),
+        ("SELECT sum(a ORDER BY b) FROM t", "sum(... ORDER BY ...)", "expression"),
     ],
 )
 def test_unsupported_function_is_named_as_typed(sql: str, typed: str, internal: str) -> None:
@@ -131,7 +131,7 @@ def test_scalar_subquery_is_refused_as_a_subquery(sql: str, col: int) -> None:
         "SELECT first_value(a IGNORE NULLS) OVER (ORDER BY a) FROM t",
         "SELECT sum(a) OVER (ORDER BY a GROUPS 2 PRECEDING) FROM t",
         "SELECT a FROM t WHERE a > ALL (SELECT a FROM u)",
-        "SELECT a FROM t INTERSECT SELECT a FROM u",
+        "SELECT a FROM t INTERSECT BY NAME SELECT a FROM u",
         "SELECT 1",
         "INSERT INTO t VALUES (1)",
         "SELECT a[1] FROM t",
@@ -192,7 +192,10 @@ _EXAMPLE_CALLS = {
     **{"var_samp": "var_samp(a)", "var_pop": "var_pop(a)", "variance": "variance(a)"},
     **{"stddev": "stddev(a)", "stddev_samp": "stddev_samp(a)", "stddev_pop": "stddev_pop(a)"},
     **{"approx_count_distinct": "approx_count_distinct(a)"},
-    **{"approx_quantile": "approx_quantile(a, 0.5)"},
+    **{"approx_quantile": "approx_quantile(a, 0.5)", "median": "median(a)"},
+    **{"quantile_cont": "quantile_cont(a, [0.25, 0.5])", "quantile_disc": "quantile_disc(a, 0.5)"},
+    **{"quantile": "quantile(a, 0.5)", "string_agg": "string_agg(s, ', ' ORDER BY a)"},
+    **{"group_concat": "group_concat(s)", "listagg": "listagg(s, ';')"},
 }
 
 

@@ -40,6 +40,7 @@ from hasivu_compute.plan.nodes import (
     Limit,
     PlanNode,
     Project,
+    Repeat,
     Scan,
     Sort,
     Union,
@@ -171,9 +172,9 @@ def _prune(node: PlanNode, need: Need) -> PlanNode:
         return _join(node, need)
     if isinstance(node, Window):
         return _window(node, need)
-    if isinstance(node, Filter):
-        child_need = None if need is None else need | columns_referenced(node.predicate)
-        return node.with_children([_prune(node.child, child_need)])
+    if isinstance(node, Filter | Repeat):
+        used = columns_referenced(node.predicate if isinstance(node, Filter) else node.times)
+        return node.with_children([_prune(node.child, None if need is None else need | used)])
     if isinstance(node, Sort):
         keys = _refs(tuple(k.expr for k in node.keys))
         return node.with_children([_prune(node.child, None if need is None else need | keys)])

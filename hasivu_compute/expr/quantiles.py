@@ -1,0 +1,225 @@
+"""Exact quantiles: ``median``, ``quantile_cont`` and ``quantile_disc`` as DuckDB computes them.
+
+No partial state smaller than the values gives an exact median, so the state is
+the group's non-NULL values (:mod:`.liststates`): shards gather them, the
+gatherer concatenates a group's lists and picks the quantile from the sorted
+values. Memory is the group's values; ``approx_quantile`` is the bounded sketch.
+
+DuckDB's rules, per group of ``n`` sorted values (NaN above every number):
+
+* ``quantile_cont(x, q)``: ``rn = (n - 1) * q``; with ``lo``/``hi`` the values at
+  ``floor(rn)``/``ceil(rn)`` and ``d = rn - floor(rn)``, the result is ``lo`` when they
+  are the same position, else ``lo * (1 - d) + hi * d`` in double (integers give
+  DOUBLE); FLOAT stays FLOAT and a DECIMAL stays DECIMAL (computed on the unscaled
+  integers, see :func:`_decimal_interpolation`).
+* ``quantile_disc(x, q)``: the value at ``max(1, n - floor(n - n * q)) - 1``, with
+  ``q`` taken as the exact decimal literal (DuckDB reads ``0.3`` as DECIMAL), for
+  any orderable type.
+* A negative ``q`` in ``[-1, 0)`` means ``|q|`` over the values sorted descending.
+* ``median(x)`` is ``quantile_cont(x, 0.5)`` for numbers and ``quantile_disc(x, 0.5)``
+  for other orderable types (strings, booleans, blobs).
+* A list of quantiles gives a list per group; a group without values gives NULL.
+
+Interpolating dates, timestamps and times (DuckDB averages them) is refused.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pat
+
+from hasivu_compute._core.errors import BindError, UnsupportedSQLError
+from hasivu_compute.expr import types as T
+from hasivu_compute.expr.aggbase import GATHER, AggregateFunction, Spec
+from hasivu_compute.expr.liststates import concatenated, sorted_groups, without_nulls
+from hasivu_compute.expr.nodes import AggCall
+
+__all__ = ["QUANTILE_FUNCTIONS", "quantile_values"]
+
+
+def quantile_values(call: AggCall) -> tuple[float, ...]:
+    """The quantiles of ``call`` (median: 0.5), each checked to be in [-1, 1]."""
+    if call.fn == "median":
+        return (0.5,)
+    q = call.option("q")
+    values = q if isinstance(q, tuple) else (q,)
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise BindError(f"{call.fn}: the quantile must be a number, got {value!r}")
+        if not -1.0 <= value <= 1.0:
+            raise BindError(f"{call.fn}: the quantile must be in [-1, 1], got {value!r}")
+    if len({v < 0 for v in values}) > 1:
+        raise BindError(f"{call.fn}: the quantiles must be all >= 0 or all < 0, got {q!r}")
+    return tuple(float(v) for v in values)
+
+
+def _interpolates(name: str, input_type: pa.DataType) -> bool:
+    """Whether ``name`` over ``input_type`` interpolates (else it picks a value)."""
+    if name == "quantile_disc":
+        return False
+    if name == "median":
+        return T.is_numeric(input_type) or T.is_null_type(input_type) or _temporal(input_type)
+    return True
+
+
+def _temporal(dtype: pa.DataType) -> bool:
+    return bool(pat.is_temporal(dtype))
+
+
+@dataclass(frozen=True, slots=True)
+class _Quantile(AggregateFunction):
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        if input_type is None:
+            raise BindError(f"{self.name} needs an argument")
+        quantile_values(call)
+        dtype = _plain(input_type)
+        if pat.is_nested(dtype):
+            raise BindError(f"{self.name} needs an orderable argument, got {dtype}")
+        if _interpolates(self.name, dtype):
+            dtype = self._interpolated_type(dtype)
+        return pa.list_(dtype) if isinstance(call.option("q"), tuple) else dtype
+
+    def _interpolated_type(self, dtype: pa.DataType) -> pa.DataType:
+        if _temporal(dtype):
+            raise UnsupportedSQLError(
+                f"{self.name}() of a {dtype} column (DuckDB interpolates dates and times)",
+                hint="use quantile_disc(), which picks one of the values, or cast to a number",
+            )
+        if not (T.is_numeric(dtype) or T.is_null_type(dtype)):
+            raise BindError(f"{self.name} needs a numeric argument, got {dtype}")
+        if T.is_decimal(dtype) or pat.is_float32(dtype):
+            return dtype
+        return pa.float64()
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        return _plain(input_type)
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        assert input_type is not None
+        return [pa.large_list(input_type)]
+
+    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
+        return [(str(arg), GATHER, None)]
+
+    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
+        return [without_nulls(columns[0])]
+
+    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
+        return [(states[0], GATHER, None)]
+
+    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
+        return [concatenated(columns[0])]
+
+    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
+        values, starts, counts = sorted_groups(without_nulls(states[0]))
+        dtype = values.type
+        cont = _interpolates(self.name, dtype)
+        out_type = self._interpolated_type(dtype) if cont else dtype
+        results = []
+        for q in quantile_values(call):
+            if cont:
+                results.append(_continuous(values, starts, counts, q, out_type))
+            else:
+                results.append(_discrete(values, starts, counts, q))
+        if not isinstance(call.option("q"), tuple):
+            return results[0]
+        return _as_lists(results, counts, out_type)
+
+
+def _plain(dtype: pa.DataType) -> pa.DataType:
+    return dtype.value_type if pat.is_dictionary(dtype) else dtype
+
+
+def _positions(counts: np.ndarray, index: np.ndarray, descending: bool) -> np.ndarray:
+    """Ascending positions of per-group ``index`` (counted from the top when descending)."""
+    return counts - 1 - index if descending else index
+
+
+def _take(values: pa.Array, starts: np.ndarray, counts: np.ndarray, at: np.ndarray) -> pa.Array:
+    """Per group, the sorted value at position ``at`` (NULL for a group without values)."""
+    empty = counts == 0
+    if len(values) == 0:
+        return pa.nulls(len(counts), values.type)
+    rows = np.where(empty, 0, starts + np.clip(at, 0, np.maximum(counts - 1, 0)))
+    mask = pa.array(empty) if empty.any() else None
+    picked = values.take(pa.array(rows, pa.int64()))
+    return pc.if_else(mask, pa.nulls(len(rows), values.type), picked) if mask else picked
+
+
+def _discrete(values: pa.Array, starts: np.ndarray, counts: np.ndarray, q: float) -> pa.Array:
+    exact = Fraction(repr(abs(q)))  # the decimal literal as written (0.3 is 3/10)
+    num, den = exact.numerator, exact.denominator
+    if counts.size and int(counts.max()) * den >= 1 << 62:
+        n = counts.astype(object)
+        floored = np.array([(int(c) * (den - num)) // den for c in counts], dtype=np.int64)
+    else:
+        n = counts
+        floored = (counts * (den - num)) // den
+    index = np.maximum(1, np.asarray(n - floored, dtype=np.int64)) - 1
+    return _take(values, starts, counts, _positions(counts, index, q < 0))
+
+
+def _continuous(
+    values: pa.Array, starts: np.ndarray, counts: np.ndarray, q: float, out_type: pa.DataType
+) -> pa.Array:
+    rn = (counts - 1).astype(np.float64) * abs(q)
+    floor, ceil = np.floor(rn), np.ceil(rn)
+    low = _take(values, starts, counts, _positions(counts, floor.astype(np.int64), q < 0))
+    high = _take(values, starts, counts, _positions(counts, ceil.astype(np.int64), q < 0))
+    same = floor == ceil
+    d = rn - floor
+    if T.is_decimal(out_type):
+        return _decimal_interpolation(low, high, same, d, out_type)
+    lo = pc.cast(low, pa.float64()).to_numpy(zero_copy_only=False)
+    hi = pc.cast(high, pa.float64()).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # DuckDB's DOUBLE interpolation, else its generic one (FLOAT: rounded to it below)
+        double = out_type.equals(pa.float64())
+        mixed = lo * (1.0 - d) + hi * d if double else lo + (hi - lo) * d
+        mixed = np.where(same, lo, mixed)
+    result = pa.array(mixed, pa.float64(), mask=(counts == 0))
+    return result.cast(out_type) if not out_type.equals(pa.float64()) else result
+
+
+def _decimal_interpolation(
+    low: pa.Array, high: pa.Array, same: np.ndarray, d: np.ndarray, dtype: pa.DataType
+) -> pa.Array:
+    """DuckDB on a DECIMAL's unscaled integers, in double: ``lo + (hi - lo) * d`` truncated
+    up to 18 digits (int64 storage), ``lo * (1 - d) + hi * d`` floored beyond (HUGEINT)."""
+    scale, wide = dtype.scale, dtype.precision > 18
+    out: list[decimal.Decimal | None] = []
+    with decimal.localcontext(prec=100):  # 38 digits and a scale shift stay exact
+        for lo, hi, one, frac in zip(low.to_pylist(), high.to_pylist(), same, d, strict=True):
+            if lo is None or one:
+                out.append(lo)
+                continue
+            lo_f, hi_f, t = float(int(lo.scaleb(scale))), float(int(hi.scaleb(scale))), float(frac)
+            if wide:  # HUGEINT: converted back by flooring
+                unscaled = math.floor(lo_f * (1.0 - t) + hi_f * t)
+            else:  # int64: a C cast, truncating
+                unscaled = int(lo_f + (hi_f - lo_f) * t)
+            out.append(decimal.Decimal(unscaled).scaleb(-scale))
+    return pa.array(out, dtype)
+
+
+def _as_lists(results: list[pa.Array], counts: np.ndarray, value_type: pa.DataType) -> pa.Array:
+    """One list per group holding its result for each quantile (NULL for an empty group)."""
+    groups, width = len(counts), len(results)
+    values = pa.concat_arrays([r.cast(value_type) for r in results]) if results else None
+    if values is None:
+        values = pa.array([], value_type)
+    order = (np.arange(groups)[:, None] + np.arange(width)[None, :] * groups).ravel()
+    offsets = pa.array(np.arange(groups + 1, dtype=np.int32) * width, pa.int32())
+    mask = pa.array(counts == 0)
+    return pa.ListArray.from_arrays(offsets, values.take(pa.array(order, pa.int64())), mask=mask)
+
+
+#: The quantile aggregates, registered in :data:`hasivu_compute.expr.aggregates.AGGREGATES`.
+QUANTILE_FUNCTIONS = (_Quantile("median"), _Quantile("quantile_cont"), _Quantile("quantile_disc"))
