@@ -29,6 +29,7 @@ and class names never reach the user.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
@@ -50,7 +51,12 @@ SchemaSource = (
 )
 
 
-def to_plan(sql_text: str, *, schema: SchemaSource | None = None) -> PlanNode:
+def to_plan(
+    sql_text: str,
+    *,
+    schema: SchemaSource | None = None,
+    today: Callable[[], dt.date] | None = None,
+) -> PlanNode:
     """Parse one SQL query and lower it to an unbound, name-based logical plan.
 
     Args:
@@ -59,6 +65,8 @@ def to_plan(sql_text: str, *, schema: SchemaSource | None = None) -> PlanNode:
             what needs a table's column list is refused instead of guessed:
             ``*`` next to other items, and names that may be either a SELECT alias
             or an input column (DuckDB prefers the input column).
+        today: the clock ``current_date`` reads (at most once per query; default: the
+            UTC date). The value is a literal of the plan, so every shard agrees.
 
     Raises:
         ParseError: invalid SQL (``line``/``col`` of the offending token).
@@ -67,6 +75,8 @@ def to_plan(sql_text: str, *, schema: SchemaSource | None = None) -> PlanNode:
             column neither grouped nor aggregated, ...).
     """
     tree, source = parse_sql(sql_text)
+    if today is not None:
+        source.clock = today
     lowering = QueryLowering(source, _lookup(schema))
     if not isinstance(tree, _QUERY_TYPES):
         line, col = source.first_token()
