@@ -240,8 +240,11 @@ def _translate_text(expr: Call, args: list[pc.Expression]) -> pc.Expression | No
         return _call("replace_substring_regex", args, options)
     if fn == "isnan":
         return _call("is_nan", args)
-    extreme = fn in ("greatest", "least") and dtype is not None and not pat.is_boolean(dtype)
-    if extreme and not (fn == "greatest" and T.is_float(dtype)):  # NaN: see evaluate._extreme
+    if fn not in ("greatest", "least") or dtype is None:
+        return None
+    zoned = pat.is_timestamp(dtype) and dtype.tz is not None  # no element-wise kernel
+    nan_first = fn == "greatest" and T.is_float(dtype)  # see evaluate._extreme
+    if not (pat.is_boolean(dtype) or zoned or nan_first):
         kernel = "max_element_wise" if fn == "greatest" else "min_element_wise"
         return _call(kernel, args, pc.ElementWiseAggregateOptions(skip_nulls=True))
     return None

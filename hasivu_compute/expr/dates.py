@@ -179,7 +179,10 @@ def _date_diff(expr: Call, args: list[Value], n: int) -> Value:
 
 
 def _tokens(fmt: str) -> list[tuple[str, str]]:
-    """``fmt`` as ("text", s) and ("code", c) pieces; BindError on an unknown code."""
+    """``fmt`` as ("text", s) and ("code", c) pieces; BindError on an unknown code or an
+    empty format (DuckDB refuses it too)."""
+    if not fmt:
+        raise BindError("strftime: the format is empty")
     out: list[tuple[str, str]] = []
     at = 0
     for match in _CODE.finditer(fmt):

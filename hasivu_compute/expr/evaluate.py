@@ -544,9 +544,13 @@ def _extreme(expr: Call, args: list[Value], n: int) -> Value:
     ``least`` unless every value is NaN (which Arrow's min already gives)."""
     largest = expr.fn == "greatest"
     dtype = expr.dtype
-    if pat.is_boolean(dtype):
-        ints = [pc.cast(a, pa.uint8()) for a in args]
-        return pc.cast(_extreme(Call(expr.fn, (), (), pa.uint8()), ints, n), dtype)
+    assert dtype is not None, "greatest/least must be bound"
+    stand_in = pa.uint8() if pat.is_boolean(dtype) else None
+    if pat.is_timestamp(dtype) and dtype.tz is not None:
+        stand_in = pa.int64()  # Arrow has no element-wise min/max over zoned timestamps
+    if stand_in is not None:
+        ints = [pc.cast(a, stand_in) for a in args]
+        return pc.cast(_extreme(Call(expr.fn, (), (), stand_in), ints, n), dtype)
     pick = pc.max_element_wise if largest else pc.min_element_wise
     result = pick(*args, skip_nulls=True)
     if largest and T.is_float(dtype) and any(_has_nan(a) for a in args):

@@ -8,11 +8,16 @@ Supported: SELECT with expressions and aliases, ``*``, WHERE, GROUP BY (names,
 positions, expressions, ALL, ``()``), HAVING, ORDER BY (alias, position, expression,
 ALL; ASC/DESC, NULLS FIRST/LAST), LIMIT/OFFSET (LIMIT ALL), DISTINCT, CASE, IN,
 BETWEEN, LIKE/ILIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CAST, COALESCE/NULLIF/IF,
-``substring``/``substr`` with constant positions,
+``substring``/``substr`` with constant positions, string functions (``concat``,
+``||``, ``replace``, ``left``/``right``, ``lpad``/``rpad``, ``split_part``,
+``regexp_matches``/``regexp_replace``; constant positions, widths, patterns),
+``greatest``/``least``, ``isnan``, ``TRY_CAST`` (not from text), LIKE/ILIKE ... ESCAPE,
 arithmetic with DuckDB semantics (``/`` is floating-point, ``//`` integer division),
-date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
-DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on
-columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], joins
+date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_part,
+date_trunc, date_diff/datediff, strftime, current_date (read once per query),
+DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants, as a duration on
+columns for fixed-length units and as calendar months for months and years),
+SELECT without FROM (one row), subqueries in FROM, CTEs, UNION [ALL], joins
 (``JOIN ... ON``, ``USING``, ``NATURAL``, comma joins; INNER, LEFT, RIGHT, FULL, SEMI,
 ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
 (``IN``, ``NOT IN`` with SQL's NULL rule, ``[NOT] EXISTS`` correlated or not,

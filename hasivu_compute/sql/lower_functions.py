@@ -219,6 +219,8 @@ def _strftime(node: exp.TimeToStr, scope: Scope) -> Expr:
     fmt = _constant(node.args.get("format"), scope, fn, "format", str)
     if fmt is None:
         return _null_text()
+    if fmt == "None" and "'None'" not in scope.source.text:
+        fmt = ""  # sqlglot parses the format '' as 'None'; the binder refuses it, as DuckDB
     return Call("strftime", (_lower(node.this, scope),), make_options(format=fmt))
 
 
