@@ -176,3 +176,19 @@ def test_a_plan_holding_current_date_is_lowered_again_the_next_day() -> None:
     assert second is not first and "2024-02-29" in str(second.exprs[0])  # type: ignore[attr-defined]
     cache.lowered("SELECT 1 AS one", lower)
     assert lowered.count("SELECT 1 AS one") == 1, "a plan without current_date stays cached"
+
+
+def test_a_query_without_from_and_the_new_functions_run_through_the_runtime(env: _Env) -> None:
+    """SELECT without FROM has no fragment: the merge answers it on the driver."""
+    import datetime as dt
+
+    assert env.sql("SELECT 1 + 2 AS x, lpad('7', 3, '0') AS p") == {"x": [3], "p": ["007"]}
+    today = dt.datetime.now(dt.UTC).date()
+    assert env.sql("SELECT current_date AS d") == {"d": [today]}
+    got = env.sql(
+        "SELECT count(*) AS n, max(concat('s', school_id)) AS m FROM o "
+        "WHERE school_id < greatest(6, 1)"
+    )
+    assert got == {"n": [2], "m": ["s5"]}
+    joined = env.sql("SELECT o.school_id AS s FROM o, (SELECT 6 AS k) AS c WHERE o.school_id = c.k")
+    assert joined == {"s": [6]}
