@@ -207,6 +207,8 @@ def _rule_try_cast(fn: str, args: tuple[Expr, ...], options: Options, node: Expr
             "would become NULL where DuckDB has a number; use CAST, which raises on such text",
             node,
         )
+    if T.is_string(target):
+        _text_of("TRY_CAST", a, node)  # floats and timestamps print differently from DuckDB
     if not T.can_cast(a.dtype, target):
         raise _fail("TRY_CAST", f"cannot cast {a} from {a.dtype} to {target}", node)
     if isinstance(a, Literal) and a.value is None:
