@@ -51,7 +51,8 @@ def prepare(
     """
     source = _source(catalog)
     bound = plan
-    if any(s.table_schema is None for s in scans(plan)):
+    found = scans(plan)
+    if not found or any(s.table_schema is None for s in found):  # no table: a constant query
         bound = bind_plan(plan, source.resolve)
     ctx = OptimizerContext(source=source, chunk_pruning=chunk_pruning)
     optimized = optimize(bound, ctx, batches)

@@ -15,7 +15,7 @@ import pyarrow as pa
 from hasivu_compute._core.errors import ExecutionError
 from hasivu_compute.exec.fragment import EXCHANGE_KEY
 from hasivu_compute.exec.operators import run_node
-from hasivu_compute.plan.nodes import MergeInput, PlanNode
+from hasivu_compute.plan.nodes import MergeInput, PlanNode, Values
 from hasivu_compute.plan.physical import PhysicalPlan
 
 
@@ -37,6 +37,8 @@ def merge(partials: Sequence[pa.Table], physical: PhysicalPlan) -> pa.Table:
     schemas = {mi.exchange_id: mi.schema for mi in physical.inputs}
 
     def leaf(node: PlanNode) -> pa.Table:
+        if isinstance(node, Values):  # constant rows (SELECT without FROM)
+            return node.rows
         if not isinstance(node, MergeInput):
             raise ExecutionError(f"merge plan leaf must be a merge input, got {node.node_name()}")
         schema = schemas[node.exchange_id]

@@ -210,6 +210,43 @@ def _translate_call(expr: Call, args: list[pc.Expression]) -> pc.Expression | No
     if fn == "date_trunc":
         opts = pc.RoundTemporalOptions(1, str(expr.option("unit")), week_starts_monday=True)
         return _call("floor_temporal", args, opts)
+    return _translate_text(expr, args)
+
+
+def _translate_text(expr: Call, args: list[pc.Expression]) -> pc.Expression | None:
+    """The later string and comparison functions with a one-kernel Arrow form (the same
+    kernels as ``expr.text`` and ``evaluate._extreme``); the others are evaluated."""
+    fn, dtype = expr.fn, expr.dtype
+    if fn in ("concat", "concat_strict"):
+        handling = "emit_null" if fn == "concat_strict" else "replace"
+        options = pc.JoinOptions(null_handling=handling, null_replacement="")
+        return _call("binary_join_element_wise", [*args, pc.scalar("")], options)
+    if fn == "replace":
+        source, target = str(expr.option("source")), str(expr.option("target"))
+        if not source:
+            return args[0]
+        return _call("replace_substring", args, pc.ReplaceSubstringOptions(source, target))
+    if fn == "left":
+        return _call("utf8_slice_codeunits", args, pc.SliceOptions(0, int(expr.option("count"))))  # type: ignore[call-overload]
+    if fn == "regexp_matches":
+        return _call(
+            "match_substring_regex", args, pc.MatchSubstringOptions(str(expr.option("pattern")))
+        )
+    if fn == "regexp_replace":
+        most = None if expr.option("all") else 1
+        options = pc.ReplaceSubstringOptions(
+            str(expr.option("pattern")), str(expr.option("replacement")), max_replacements=most
+        )
+        return _call("replace_substring_regex", args, options)
+    if fn == "isnan":
+        return _call("is_nan", args)
+    if fn not in ("greatest", "least") or dtype is None:
+        return None
+    zoned = pat.is_timestamp(dtype) and dtype.tz is not None  # no element-wise kernel
+    nan_first = fn == "greatest" and T.is_float(dtype)  # see evaluate._extreme
+    if not (pat.is_boolean(dtype) or zoned or nan_first):
+        kernel = "max_element_wise" if fn == "greatest" else "min_element_wise"
+        return _call(kernel, args, pc.ElementWiseAggregateOptions(skip_nulls=True))
     return None
 
 
@@ -239,8 +276,7 @@ def _string_predicate(expr: Call, arg: pc.Expression) -> pc.Expression:
     if expr.fn == "contains":
         return _call("match_substring", [arg], pc.MatchSubstringOptions(pattern))
     ignore_case = bool(expr.option("case_insensitive", False))
+    arrow_pattern = like_pattern(pattern, expr.option("escape"))
     return _call(
-        "match_like",
-        [arg],
-        pc.MatchSubstringOptions(like_pattern(pattern), ignore_case=ignore_case),
+        "match_like", [arg], pc.MatchSubstringOptions(arrow_pattern, ignore_case=ignore_case)
     )

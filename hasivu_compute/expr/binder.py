@@ -124,7 +124,7 @@ class _Binder:
         values = [self.bind(v) for _, v in expr.branches]
         if expr.otherwise is not None:
             values.append(self.bind(expr.otherwise))
-        common = _common_type(values, expr)
+        common = common_type(values, expr)
         values = [coerce_to(v, common) for v in values]
         n = len(conds)
         otherwise = values[n] if expr.otherwise is not None else None
@@ -256,7 +256,7 @@ def unify(a: Expr, b: Expr, what: object) -> tuple[Expr, Expr, pa.DataType]:
     return coerce_to(a, common), coerce_to(b, common), common
 
 
-def _common_type(exprs: list[Expr], what: object) -> pa.DataType:
+def common_type(exprs: list[Expr], what: object) -> pa.DataType:
     """Common type of ``exprs``; literals adopt the others' type when they fit (SQL)."""
     typed = [e for e in exprs if not isinstance(e, Literal)]
     common = _fold_supertype(typed or exprs, what)
@@ -311,7 +311,7 @@ def _bind_cast(child: Expr, dtype: pa.DataType) -> Expr:
 
 def _bind_in_list(child: Expr, values: tuple[object, ...]) -> Expr:
     lits = [Literal(v, infer_type(v)) for v in values]
-    common = _common_type([child, *lits], f"{child} IN (...)")
+    common = common_type([child, *lits], f"{child} IN (...)")
     if isinstance(child, Literal) or not _all_adopt(lits, child.dtype):
         child = coerce_to(child, common)
     converted = tuple(literal_as(v.value, child.dtype).value for v in lits)
@@ -536,7 +536,7 @@ def _rule_coalesce(
 ) -> Call:
     if not args:
         raise BindError("coalesce needs at least one argument")
-    common = _common_type(list(args), node)
+    common = common_type(list(args), node)
     return Call(fn, tuple(coerce_to(a, common) for a in args), options, common)
 
 
@@ -631,6 +631,12 @@ _RULES: dict[str, Rule] = {
     "extract": _rule_extract,
     "date_trunc": _rule_date_trunc,
 }
+
+# The rules of the later functions live in their own module, which imports the helpers
+# above; importing it here, once they exist, registers them.
+from hasivu_compute.expr.function_rules import RULES as _FUNCTION_RULES  # noqa: E402
+
+_RULES.update(_FUNCTION_RULES)
 
 #: Names of the scalar functions a :class:`Call` may use.
 SCALAR_FUNCTIONS = frozenset(_RULES)

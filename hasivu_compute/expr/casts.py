@@ -37,7 +37,7 @@ import pyarrow.types as pat
 from hasivu_compute._core.errors import InvalidDataError
 from hasivu_compute.expr import types as T
 
-__all__ = ["cast_round_mode", "cast_value", "decimal_rounding"]
+__all__ = ["cast_round_mode", "cast_value", "decimal_rounding", "try_cast_value"]
 
 Value: TypeAlias = pa.Array | pa.Scalar
 
@@ -144,3 +144,35 @@ def _first_failing(array: pa.Array, dtype: pa.DataType) -> object:
         else:
             lo = mid
     return array[lo].as_py() if len(array) else None
+
+
+def try_cast_value(value: Value, dtype: pa.DataType) -> Value:
+    """SQL ``TRY_CAST``: :func:`cast_value`, with NULL for each value that does not fit.
+
+    The whole column is cast at once; only when that fails are the failing values
+    found by bisection (so a clean column costs one cast, k bad values about
+    ``k log n`` small casts).
+    """
+    if value.type.equals(dtype):
+        return value
+    try:
+        return _cast(value, dtype)
+    except pa.ArrowInvalid:
+        if isinstance(value, pa.Scalar):
+            return pa.scalar(None, dtype)
+    pieces: list[pa.Array] = []
+    _cast_pieces(value, dtype, pieces)
+    return pa.concat_arrays(pieces) if pieces else pa.array([], dtype)
+
+
+def _cast_pieces(array: pa.Array, dtype: pa.DataType, out: list[pa.Array]) -> None:
+    try:
+        out.append(_cast(array, dtype))
+        return
+    except pa.ArrowInvalid:
+        if len(array) == 1:
+            out.append(pa.nulls(1, dtype))
+            return
+    half = len(array) // 2
+    _cast_pieces(array.slice(0, half), dtype, out)
+    _cast_pieces(array.slice(half), dtype, out)

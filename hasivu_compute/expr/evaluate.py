@@ -6,7 +6,8 @@ comparisons and functions; AND / OR are Kleene (``NULL AND FALSE`` is FALSE);
 numbers is IEEE float division (``1/0`` is ``inf``), while integer ``//`` and
 ``%`` by zero raise; integer overflow raises; a CASE branch whose condition is
 NULL is not taken, and a branch that fails (``x // 0``) is re-evaluated only on
-the rows that take it, as SQL evaluates CASE lazily; ``LIKE`` has no escape character.
+the rows that take it, as SQL evaluates CASE lazily; ``LIKE`` has an escape character
+only when ESCAPE names one.
 
 Floats compare in DuckDB's total order: ``NaN = NaN`` is true and NaN is above
 every number (IEEE would say false for both).
@@ -33,8 +34,9 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from hasivu_compute._core.errors import ArithmeticOverflowError, BindError, InvalidDataError
+from hasivu_compute.expr import dates, text
 from hasivu_compute.expr import types as T
-from hasivu_compute.expr.casts import cast_value
+from hasivu_compute.expr.casts import cast_value, try_cast_value
 from hasivu_compute.expr.nodes import (
     AggCall,
     Alias,
@@ -447,9 +449,20 @@ def _length(expr: Call, args: list[Value], n: int) -> Value:
     return pc.cast(pc.utf8_length(args[0]), pa.int64())
 
 
-def like_pattern(pattern: str) -> str:
-    """A SQL LIKE pattern for Arrow's ``match_like`` (which would treat ``\\`` as escape)."""
-    return pattern.replace("\\", "\\\\")
+def like_pattern(pattern: str, escape: object = None) -> str:
+    """A SQL LIKE pattern for Arrow's ``match_like``, whose escape character is ``\\``:
+    a backslash of the pattern becomes a literal one, and with ``ESCAPE 'c'`` each
+    ``c`` makes the character after it literal (the lowering checks one follows)."""
+    if not escape:
+        return pattern.replace("\\", "\\\\")
+    out: list[str] = []
+    chars = iter(pattern)
+    for c in chars:
+        if c == escape:
+            out.append("\\" + next(chars, ""))
+        else:
+            out.append("\\\\" if c == "\\" else c)
+    return "".join(out)
 
 
 def _string_predicate(expr: Call, args: list[Value], n: int) -> Value:
@@ -459,7 +472,8 @@ def _string_predicate(expr: Call, args: list[Value], n: int) -> Value:
     if expr.fn == "contains":
         return pc.match_substring(args[0], pattern=pattern)
     ignore_case = bool(expr.option("case_insensitive", False))
-    return pc.match_like(args[0], pattern=like_pattern(pattern), ignore_case=ignore_case)
+    arrow_pattern = like_pattern(pattern, expr.option("escape"))
+    return pc.match_like(args[0], pattern=arrow_pattern, ignore_case=ignore_case)
 
 
 def _extract(expr: Call, args: list[Value], n: int) -> Value:
@@ -524,6 +538,30 @@ def _date_trunc(expr: Call, args: list[Value], n: int) -> Value:
     return pc.floor_temporal(args[0], multiple=1, unit=unit, week_starts_monday=True)
 
 
+def _extreme(expr: Call, args: list[Value], n: int) -> Value:
+    """``greatest`` / ``least``: NULLs are skipped (NULL only when all are); a NaN is
+    above every number, so it wins ``greatest`` (Arrow's max skips it) and loses
+    ``least`` unless every value is NaN (which Arrow's min already gives)."""
+    largest = expr.fn == "greatest"
+    dtype = expr.dtype
+    assert dtype is not None, "greatest/least must be bound"
+    stand_in = pa.uint8() if pat.is_boolean(dtype) else None
+    if pat.is_timestamp(dtype) and dtype.tz is not None:
+        stand_in = pa.int64()  # Arrow has no element-wise min/max over zoned timestamps
+    if stand_in is not None:
+        ints = [pc.cast(a, stand_in) for a in args]
+        return pc.cast(_extreme(Call(expr.fn, (), (), stand_in), ints, n), dtype)
+    pick = pc.max_element_wise if largest else pc.min_element_wise
+    result = pick(*args, skip_nulls=True)
+    if largest and T.is_float(dtype) and any(_has_nan(a) for a in args):
+        nan = [pc.fill_null(pc.is_nan(a), False) for a in args]
+        any_nan = nan[0] if len(nan) == 1 else pc.or_(nan[0], nan[1])
+        for more in nan[2:]:
+            any_nan = pc.or_(any_nan, more)
+        result = pc.if_else(any_nan, pa.scalar(math.nan, dtype), result)
+    return result
+
+
 _CALLS: dict[str, Kernel] = {
     "add": _simple("add_checked"),
     "subtract": _simple("subtract_checked"),
@@ -557,6 +595,12 @@ _CALLS: dict[str, Kernel] = {
     "extract": _extract,
     "date_trunc": _date_trunc,
     "substring": _substring,
+    "greatest": _extreme,
+    "least": _extreme,
+    "isnan": _simple("is_nan"),
+    "try_cast": lambda e, a, n: try_cast_value(a[0], e.dtype),
+    **text.KERNELS,
+    **dates.KERNELS,
 }
 
 

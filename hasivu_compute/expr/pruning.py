@@ -234,7 +234,7 @@ class _ZoneMap:
 def _like_prefix(expr: Call) -> str | None:
     """The prefix of a case-sensitive ``LIKE 'abc%'`` pattern with no other wildcard."""
     pattern = expr.option("pattern")
-    if expr.option("case_insensitive") or not isinstance(pattern, str):
+    if expr.option("case_insensitive") or expr.option("escape") or not isinstance(pattern, str):
         return None
     if not pattern.endswith("%") or any(c in pattern[:-1] for c in "%_"):
         return None

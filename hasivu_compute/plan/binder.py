@@ -57,6 +57,7 @@ from hasivu_compute.plan.nodes import (
     Sort,
     SortKey,
     Union,
+    Values,
     Window,
 )
 
@@ -129,6 +130,8 @@ def _schema_of(plan: PlanNode) -> pa.Schema:
         )
     if isinstance(plan, (MergeInput, BroadcastInput)):
         return plan.schema
+    if isinstance(plan, Values):
+        return plan.rows.schema
     if isinstance(plan, Join):
         return join_schema(plan.how, _schema_of(plan.left), _schema_of(plan.right))
     if isinstance(plan, Union):
@@ -175,6 +178,8 @@ def _bind(plan: PlanNode, resolve: Resolver | None) -> tuple[PlanNode, pa.Schema
         return _bind_join(plan, resolve)
     if isinstance(plan, (MergeInput, BroadcastInput)):
         return plan, plan.schema
+    if isinstance(plan, Values):
+        return plan, plan.rows.schema
     kids = plan.children()
     if len(kids) != 1:
         raise PlanError(f"cannot bind {type(plan).__name__} with {len(kids)} inputs")

@@ -460,6 +460,23 @@ class MergeInput(PlanNode):
     schema: pa.Schema
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Values(PlanNode):
+    """Constant rows read from no table, answered in the merge step: ``SELECT 1 + 2``
+    (no FROM) is a Project over one row of no columns."""
+
+    rows: pa.Table
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rows, pa.Table):
+            raise PlanError(f"Values: rows must be an Arrow table, got {type(self.rows).__name__}")
+
+
+def one_row() -> Values:
+    """The relation of a SELECT without FROM: one row, no columns."""
+    return Values(pa.table({"_": [None]}).drop_columns(["_"]))
+
+
 def transform_up(plan: PlanNode, fn: Callable[[PlanNode], PlanNode]) -> PlanNode:
     """Rewrite ``plan`` bottom-up: children first, then ``fn`` on the rebuilt node.
 

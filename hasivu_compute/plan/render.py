@@ -32,6 +32,7 @@ from hasivu_compute.plan.nodes import (
     Scan,
     Sort,
     SortKey,
+    Values,
     Window,
 )
 
@@ -155,6 +156,11 @@ def _merge_input(node: PlanNode, _: bool) -> str:
     return f"exchange={node.exchange_id} columns=[{', '.join(node.schema.names)}]"
 
 
+def _values(node: PlanNode, _: bool) -> str:
+    assert isinstance(node, Values)
+    return f"{node.rows.num_rows} row(s) columns=[{', '.join(node.rows.column_names)}]"
+
+
 _DESCRIBERS: dict[type, Callable[[PlanNode, bool], str]] = {
     Scan: _scan,
     Filter: _filter,
@@ -167,4 +173,5 @@ _DESCRIBERS: dict[type, Callable[[PlanNode, bool], str]] = {
     BroadcastInput: _broadcast_input,
     MergeInput: _merge_input,
     Window: _window,
+    Values: _values,
 }

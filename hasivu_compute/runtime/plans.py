@@ -7,7 +7,8 @@ fragment planning) ~7-10 ms, against ~5 ms of shard work. Dashboards and jobs
 send the same text over and over, so both results are kept:
 
 * SQL text -> logical plan, valid while the column names of every table the
-  lowering looked up are unchanged (lowering reads names only);
+  lowering looked up are unchanged (lowering reads names only) and, for a query
+  that reads ``current_date`` (a literal of its plan), while the date is the same;
 * logical plan (by identity: plan nodes compare by identity) -> prepared query
   (plans, fragments regrouped per shard and already serialized, pruning text,
   output schema), valid while every scanned table is at the same snapshot.
@@ -19,6 +20,7 @@ schema change is seen by the very next query: the entry is simply re-prepared.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -27,18 +29,21 @@ import pyarrow as pa
 
 from hasivu_compute._core.lru import LruCache
 from hasivu_compute.plan.nodes import PlanNode, scans
+from hasivu_compute.sql.parsing import utc_today
 from hasivu_compute.table.current import CurrentSnapshots
 
 DEFAULT_CAPACITY = 128
 
 SchemaFn = Callable[[str], "pa.Schema | None"]
-Lower = Callable[[str, SchemaFn], PlanNode]
+TodayFn = Callable[[], dt.date]
+Lower = Callable[[str, SchemaFn, TodayFn], PlanNode]
 
 
 @dataclass(frozen=True, slots=True)
 class _Lowered:
     plan: PlanNode
     names: tuple[tuple[str, tuple[str, ...] | None], ...]  # (table, column names or None)
+    today: dt.date | None = None  # the current_date the plan holds, if it read one
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +61,14 @@ class PlanCache:
         capacity: entries kept per kind (least recently used go first).
     """
 
-    def __init__(self, view: CurrentSnapshots, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(
+        self,
+        view: CurrentSnapshots,
+        capacity: int = DEFAULT_CAPACITY,
+        clock: TodayFn | None = None,
+    ) -> None:
         self.view = view
+        self.clock = clock or utc_today
         self._lowered = LruCache[Any](capacity)
         self._prepared = LruCache[Any](capacity)
         self.hits = 0
@@ -73,22 +84,33 @@ class PlanCache:
         return None if schema is None else tuple(schema.names)
 
     def lowered(self, text: str, lower: Lower) -> PlanNode:
-        """``lower(text, schema_of)``, or the plan it gave while the tables' names are unchanged.
+        """``lower(text, schema_of, today)``, or the plan it gave while the tables' names
+        (and the date, if it read ``today``) are unchanged.
 
         The same plan object comes back on a hit, so :meth:`prepared` hits too.
         """
         entry: _Lowered | None = self._lowered.get(text)
-        if entry is not None and all(self._names(t) == names for t, names in entry.names):
+        if (
+            entry is not None
+            and all(self._names(t) == names for t, names in entry.names)
+            and (entry.today is None or entry.today == self.clock())
+        ):
             return entry.plan
         seen: dict[str, tuple[str, ...] | None] = {}
+        read: list[dt.date] = []
 
         def schema_of(table: str) -> pa.Schema | None:
             schema = self.view.arrow_schema(table)
             seen[table] = None if schema is None else tuple(schema.names)
             return schema
 
-        plan = lower(text, schema_of)
-        self._lowered.put(text, _Lowered(plan, tuple(seen.items())))
+        def today() -> dt.date:
+            if not read:
+                read.append(self.clock())
+            return read[0]
+
+        plan = lower(text, schema_of, today)
+        self._lowered.put(text, _Lowered(plan, tuple(seen.items()), read[0] if read else None))
         return plan
 
     def _table_key(self, table: str, version: int | None) -> Hashable:

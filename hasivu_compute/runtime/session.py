@@ -462,7 +462,9 @@ class Runtime:
         column names are unchanged (so its prepared form is reused too)."""
         from hasivu_compute.sql import to_plan
 
-        return self._plan_cache.lowered(text, lambda sql, schema: to_plan(sql, schema=schema))
+        return self._plan_cache.lowered(
+            text, lambda sql, schema, today: to_plan(sql, schema=schema, today=today)
+        )
 
     def shard_pids(self) -> list[int]:
         """OS process ids of the shard actors (fault-injection tests kill them)."""

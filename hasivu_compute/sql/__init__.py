@@ -9,11 +9,16 @@ positions, expressions, ALL, ``()``, ROLLUP, CUBE, GROUPING SETS, with ``GROUPIN
 / ``grouping_id()``; see ``sql.grouping_sets``), HAVING, ORDER BY (alias, position, expression,
 ALL; ASC/DESC, NULLS FIRST/LAST), LIMIT/OFFSET (LIMIT ALL), DISTINCT, CASE, IN,
 BETWEEN, LIKE/ILIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CAST, COALESCE/NULLIF/IF,
-``substring``/``substr`` with constant positions,
+``substring``/``substr`` with constant positions, string functions (``concat``,
+``||``, ``replace``, ``left``/``right``, ``lpad``/``rpad``, ``split_part``,
+``regexp_matches``/``regexp_replace``; constant positions, widths, patterns),
+``greatest``/``least``, ``isnan``, ``TRY_CAST`` (not from text), LIKE/ILIKE ... ESCAPE,
 arithmetic with DuckDB semantics (``/`` is floating-point, ``//`` integer division),
-date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_trunc,
-DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants and as a duration on
-columns for fixed-length units), subqueries in FROM, CTEs, UNION [ALL], INTERSECT [ALL],
+date functions (year/month/day/hour/quarter/week/dow/doy, EXTRACT, date_part,
+date_trunc, date_diff/datediff, strftime, current_date (read once per query),
+DATE/TIMESTAMP literals, ``± INTERVAL`` folded on constants, as a duration on
+columns for fixed-length units and as calendar months for months and years),
+SELECT without FROM (one row), subqueries in FROM, CTEs, UNION [ALL], INTERSECT [ALL],
 EXCEPT [ALL] (``sql.set_ops``), joins
 (``JOIN ... ON``, ``USING``, ``NATURAL``, comma joins; INNER, LEFT, RIGHT, FULL, SEMI,
 ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
@@ -38,6 +43,7 @@ and class names never reach the user.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
@@ -59,7 +65,12 @@ SchemaSource = (
 )
 
 
-def to_plan(sql_text: str, *, schema: SchemaSource | None = None) -> PlanNode:
+def to_plan(
+    sql_text: str,
+    *,
+    schema: SchemaSource | None = None,
+    today: Callable[[], dt.date] | None = None,
+) -> PlanNode:
     """Parse one SQL query and lower it to an unbound, name-based logical plan.
 
     Args:
@@ -68,6 +79,8 @@ def to_plan(sql_text: str, *, schema: SchemaSource | None = None) -> PlanNode:
             what needs a table's column list is refused instead of guessed:
             ``*`` next to other items, and names that may be either a SELECT alias
             or an input column (DuckDB prefers the input column).
+        today: the clock ``current_date`` reads (at most once per query; default: the
+            UTC date). The value is a literal of the plan, so every shard agrees.
 
     Raises:
         ParseError: invalid SQL (``line``/``col`` of the offending token).
@@ -76,6 +89,8 @@ def to_plan(sql_text: str, *, schema: SchemaSource | None = None) -> PlanNode:
             column neither grouped nor aggregated, ...).
     """
     tree, source = parse_sql(sql_text)
+    if today is not None:
+        source.clock = today
     lowering = QueryLowering(source, _lookup(schema))
     if not isinstance(tree, _QUERY_TYPES):
         line, col = source.first_token()

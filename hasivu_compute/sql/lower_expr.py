@@ -31,6 +31,7 @@ from hasivu_compute.sql.literals import (
     number_value,
     temporal_value,
 )
+from hasivu_compute.sql.lower_functions import FUNCTION_HANDLERS, FUNCTION_READS
 from hasivu_compute.sql.parsing import SqlText
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "SUBQUERY_HINT",
     "WINDOW_HINT",
     "Scope",
+    "construct_name",
     "function_hint",
     "lower_expr",
 ]
@@ -47,7 +49,10 @@ SCALAR_FUNCTIONS = (
     *("abs", "ceil", "floor", "round", "sqrt", "lower", "upper", "length", "trim", "ltrim"),
     *("rtrim", "starts_with", "contains", "coalesce", "ifnull", "nullif", "if", "year"),
     *("month", "day", "hour", "quarter", "week", "dayofweek", "dayofyear", "extract"),
-    *("date_trunc", "cast", "substring", "substr"),
+    *("date_trunc", "cast", "substring", "substr", "concat", "replace", "left", "right"),
+    *("lpad", "rpad", "split_part", "regexp_matches", "regexp_replace", "strftime"),
+    *("date_diff", "datediff", "date_part", "datepart", "current_date", "greatest", "least"),
+    *("isnan", "try_cast"),
 )
 WINDOW_HINT = (
     "window functions may appear in the SELECT list, QUALIFY and ORDER BY; filter on one "
@@ -128,7 +133,7 @@ def lower_expr(node: exp.Expr, scope: Scope) -> Expr:
     if type(node) in _EXTRACT_CALLS:
         field = _EXTRACT_CALLS[type(node)]
         return Call("extract", (lower_expr(node.this, scope),), make_options(field=field))
-    construct, hint = _construct_name(node, scope.source)
+    construct, hint = construct_name(node, scope.source)
     raise scope.source.unsupported(node, construct, hint=hint)
 
 
@@ -136,7 +141,7 @@ def _rhs(node: exp.Expr, scope: Scope) -> Expr:
     return lower_expr(node.expression, scope)
 
 
-def _construct_name(node: exp.Expr, source: SqlText) -> tuple[str, str | None]:
+def construct_name(node: exp.Expr, source: SqlText) -> tuple[str, str | None]:
     """What the user wrote that we cannot lower, in their words, and what to do instead."""
     if isinstance(node, exp.Window):
         return "window function", WINDOW_HINT
@@ -150,8 +155,6 @@ def _construct_name(node: exp.Expr, source: SqlText) -> tuple[str, str | None]:
         return "* outside SELECT list / count(*)", "name the columns instead"
     if isinstance(node, exp.Interval):
         return "INTERVAL arithmetic on a non-constant value", None
-    if isinstance(node, exp.DPipe | exp.Concat):
-        return "string concatenation (|| / concat)", None
     if isinstance(node, exp.Bracket):
         return f"subscript {node.sql(dialect='duckdb')[:40]}", None
     return f"expression {node.sql(dialect='duckdb')[:40]}", None
@@ -225,8 +228,8 @@ def _fold_interval(node: exp.Add | exp.Sub, scope: Scope) -> Expr | None:
 
     On a constant (``DATE '1998-12-01' - INTERVAL '90' DAY``) the result is folded to
     a literal with DuckDB's calendar rules; on a column, fixed-length units become a
-    duration (DuckDB: DATE + INTERVAL is a TIMESTAMP), and months/years are refused
-    because their length depends on the date.
+    duration (DuckDB: DATE + INTERVAL is a TIMESTAMP), and months/years are calendar
+    arithmetic (``add_months``: 2024-01-31 + 1 month = 2024-02-29, a TIMESTAMP too).
     """
     left, right = node.this, node.expression
     if isinstance(left, exp.Interval) and isinstance(node, exp.Add):
@@ -240,10 +243,9 @@ def _fold_interval(node: exp.Add | exp.Sub, scope: Scope) -> Expr | None:
     sign = -1 if isinstance(node, exp.Sub) else 1
     base = lower_expr(left, scope)
     if not isinstance(base, Literal):
-        if unit in ("year", "month"):
-            raise scope.source.unsupported(
-                right, f"INTERVAL in {unit}s added to a non-constant value"
-            )
+        if unit in ("year", "month"):  # calendar months, clamped to the month's end
+            months = sign * amount * (12 if unit == "year" else 1)
+            return Call("add_months", (base,), make_options(months=months))
         delta = fixed_interval(amount, unit)
         fn = "subtract" if sign < 0 else "add"
         return Call(fn, (base, Literal(delta, pa.duration("us"))))
@@ -325,8 +327,6 @@ def _between(node: exp.Between, scope: Scope) -> Expr:
 
 def _like(node: exp.Like | exp.ILike, scope: Scope) -> Expr:
     pattern = node.expression
-    if isinstance(pattern, exp.Escape):
-        raise scope.source.unsupported(node, "LIKE ... ESCAPE")
     if not (isinstance(pattern, exp.Literal) and pattern.is_string):
         raise scope.source.unsupported(pattern, "LIKE with a non-constant pattern")
     options = make_options(pattern=pattern.this, case_insensitive=isinstance(node, exp.ILike))
@@ -382,12 +382,12 @@ def _filter(node: exp.Filter, scope: Scope) -> Expr:
 
 
 def _cast(node: exp.Cast, scope: Scope) -> Expr:
-    if isinstance(node, exp.TryCast) or node.args.get("safe"):
-        raise scope.source.unsupported(node, "TRY_CAST")
     dtype = arrow_type(node.to)
     if dtype is None:
         raise scope.source.unsupported(node, f"type {node.to.sql(dialect='duckdb')}")
     inner = node.this
+    if isinstance(node, exp.TryCast) or node.args.get("safe"):  # NULL where the cast fails
+        return Call("try_cast", (lower_expr(inner, scope),), make_options(to=dtype))
     is_temporal = pa.types.is_date(dtype) or pa.types.is_timestamp(dtype)
     if isinstance(inner, exp.Literal) and inner.is_string and is_temporal:
         value = temporal_value(inner.this, dtype)
@@ -515,6 +515,8 @@ _HANDLERS: dict[type[exp.Expr], _Handler] = {
     exp.Trim: _trim,  # type: ignore[dict-item]
     exp.Substring: _substring,  # type: ignore[dict-item]
     exp.Filter: _filter,  # type: ignore[dict-item]
+    exp.TryCast: _cast,  # type: ignore[dict-item]
+    **FUNCTION_HANDLERS,
 }
 
 _THIS = frozenset({"this"})
@@ -555,4 +557,5 @@ _READ: dict[type[exp.Expr], frozenset[str]] = {
     exp.Floor: frozenset({"this", "decimals", "to"}),
     exp.Ceil: frozenset({"this", "decimals", "to"}),
     exp.Trim: frozenset({"this", "expression", "position", "collation"}),
+    **FUNCTION_READS,
 }

@@ -34,6 +34,7 @@ from hasivu_compute.plan.nodes import (
     Sort,
     SortKey,
     Union,
+    one_row,
 )
 from hasivu_compute.sql.clauses import refuse_unread, table_version, unsupported_arg
 from hasivu_compute.sql.joins import JOIN_ARGS, join_type, joinable, joined
@@ -204,9 +205,10 @@ class QueryLowering:
     def from_(self, node: exp.Select, ctes: Mapping[str, Relation]) -> Relation:
         """The relation of the FROM clause: one table, CTE or derived table, or their joins."""
         clause = node.args.get("from_")
-        if clause is None:
-            hint = "add FROM and a table; queries over constants only are not supported"
-            raise self.source.unsupported(node, "SELECT without FROM", hint=hint)
+        if clause is None:  # SELECT 1 + 2: one row of no columns
+            if node.args.get("joins"):
+                raise self.source.unsupported(node, "JOIN without FROM")
+            return Relation(one_row(), ())
         relation = self._from_item(clause.this, ctes)
         joins = node.args.get("joins") or []
         if joins:

@@ -10,6 +10,7 @@ own token column points at the last one).
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Callable
@@ -58,13 +59,24 @@ for _name in _POSITIONED_METHODS:
     setattr(_PositionedParser, _name, _record_start(getattr(DuckDB.Parser, _name)))
 
 
+def utc_today() -> dt.date:
+    """Today's date in UTC: what ``current_date`` is (DuckDB with ``TimeZone = 'UTC'``)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 class SqlText:
-    """The SQL source, able to turn a character offset into a (line, column) pair."""
+    """The SQL source, able to turn a character offset into a (line, column) pair.
 
-    __slots__ = ("_line_starts", "spans", "text", "tokens")
+    It also holds the query's ``current_date``: read from ``clock`` at most once, so
+    every use in one query (and every shard running its fragments) sees one value.
+    """
 
-    def __init__(self, text: str) -> None:
+    __slots__ = ("_line_starts", "_today", "clock", "spans", "text", "tokens")
+
+    def __init__(self, text: str, clock: Callable[[], dt.date] = utc_today) -> None:
         self.text = text
+        self.clock = clock
+        self._today: dt.date | None = None
         # (start offset, upper-cased text; "" for string literals and quoted names, so
         # their contents never pass for a keyword or a comma)
         self.tokens: tuple[tuple[int, str], ...] = ()
@@ -74,6 +86,12 @@ class SqlText:
             if char == "\n":
                 starts.append(index + 1)
         self._line_starts = starts
+
+    def today(self) -> dt.date:
+        """The query's ``current_date`` (the clock is read on the first call only)."""
+        if self._today is None:
+            self._today = self.clock()
+        return self._today
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a 0-based character offset."""

@@ -71,9 +71,9 @@ class _Env:
         self.coordinator.commit("o", written.files)
         self.seq += 1
 
-    def lower(self, text: str, schema: Any) -> Any:
+    def lower(self, text: str, schema: Any, today: Any = None) -> Any:
         self.lowerings += 1
-        return to_plan(text, schema=schema)
+        return to_plan(text, schema=schema, today=today)
 
     def sql(self, text: str = SQL) -> dict[str, list[Any]]:
         plan = self.cache.lowered(text, self.lower)
@@ -152,3 +152,43 @@ def test_fragments_travel_without_zone_maps_and_decode_once(env: _Env) -> None:
     assert all(not sf.file.stats for sf in decoded.files), "zone maps stay on the driver"
     assert [sf.file.path for sf in decoded.files] == [sf.file.path for sf in fragment.files]
     assert decoder.decode(bytes(payload)) is decoded, "equal bytes: decoded once"
+
+
+def test_a_plan_holding_current_date_is_lowered_again_the_next_day() -> None:
+    """current_date is a literal of the plan (so every shard agrees): a cached plan must
+    not answer tomorrow's query with today's date, and a plan without it stays cached."""
+    import datetime as dt
+
+    days = [dt.date(2024, 2, 28)]
+    cache = PlanCache(SimpleNamespace(arrow_schema=lambda table: None), clock=lambda: days[0])  # type: ignore[arg-type]
+    lowered: list[str] = []
+
+    def lower(text: str, schema: Any, today: Any) -> Any:
+        lowered.append(text)
+        return to_plan(text, schema=schema, today=today)
+
+    first = cache.lowered("SELECT current_date AS d", lower)
+    assert cache.lowered("SELECT current_date AS d", lower) is first
+    assert "2024-02-28" in str(first.exprs[0])  # type: ignore[attr-defined]
+    cache.lowered("SELECT 1 AS one", lower)
+    days[0] = dt.date(2024, 2, 29)
+    second = cache.lowered("SELECT current_date AS d", lower)
+    assert second is not first and "2024-02-29" in str(second.exprs[0])  # type: ignore[attr-defined]
+    cache.lowered("SELECT 1 AS one", lower)
+    assert lowered.count("SELECT 1 AS one") == 1, "a plan without current_date stays cached"
+
+
+def test_a_query_without_from_and_the_new_functions_run_through_the_runtime(env: _Env) -> None:
+    """SELECT without FROM has no fragment: the merge answers it on the driver."""
+    import datetime as dt
+
+    assert env.sql("SELECT 1 + 2 AS x, lpad('7', 3, '0') AS p") == {"x": [3], "p": ["007"]}
+    today = dt.datetime.now(dt.UTC).date()
+    assert env.sql("SELECT current_date AS d") == {"d": [today]}
+    got = env.sql(
+        "SELECT count(*) AS n, max(concat('s', school_id)) AS m FROM o "
+        "WHERE school_id < greatest(6, 1)"
+    )
+    assert got == {"n": [2], "m": ["s5"]}
+    joined = env.sql("SELECT o.school_id AS s FROM o, (SELECT 6 AS k) AS c WHERE o.school_id = c.k")
+    assert joined == {"s": [6]}

@@ -74,10 +74,11 @@ def test_syntax_error_names_the_token_and_says_what_to_do(
 @pytest.mark.parametrize(
     ("sql", "typed", "internal"),
     [
-        ("SELECT lpad(s, 5, 'x') FROM t", "lpad()", "PAD"),
-        ("SELECT strftime(d, '%Y') FROM t", "strftime()", "TIME_TO_STR"),
-        ("SELECT datediff('day', d, d) FROM t", "datediff()", "DATEDIFF"),
-        ("SELECT date_diff('day', d, d) FROM t", "date_diff()", "DATEDIFF"),
+        ("SELECT strptime(s, '%Y') FROM t", "strptime()", "STR_TO_TIME"),
+        ("SELECT to_timestamp(a) FROM t", "to_timestamp()", "UNIX_TO_TIME"),
+        ("SELECT concat_ws(',', s) FROM t", "concat_ws()", "CONCAT_WS"),
+        ("SELECT regexp_extract(s, 'a') FROM t", "regexp_extract()", "REGEXP_EXTRACT"),
+        ("SELECT now() FROM t", "now()", "Anonymous"),
         ("SELECT make_date(2020, 1, 1) FROM t", "make_date()", "DATE_FROM_PARTS"),
         ("SELECT Random() FROM t", "Random()", "RAND"),
         ("SELECT epoch(d) FROM t", "epoch()", "TIME_TO_UNIX"),
@@ -132,7 +133,7 @@ def test_scalar_subquery_is_refused_as_a_subquery(sql: str, col: int) -> None:
         "SELECT sum(a) OVER (ORDER BY a GROUPS 2 PRECEDING) FROM t",
         "SELECT a FROM t WHERE a > ALL (SELECT a FROM u)",
         "SELECT a FROM t INTERSECT BY NAME SELECT a FROM u",
-        "SELECT 1",
+        "SELECT now()",
         "INSERT INTO t VALUES (1)",
         "SELECT a[1] FROM t",
     ],
@@ -196,6 +197,14 @@ _EXAMPLE_CALLS = {
     **{"quantile_cont": "quantile_cont(a, [0.25, 0.5])", "quantile_disc": "quantile_disc(a, 0.5)"},
     **{"quantile": "quantile(a, 0.5)", "string_agg": "string_agg(s, ', ' ORDER BY a)"},
     **{"group_concat": "group_concat(s)", "listagg": "listagg(s, ';')"},
+    **{"concat": "concat(s, a)", "replace": "replace(s, 'a', 'b')", "left": "left(s, 2)"},
+    **{"right": "right(s, 2)", "lpad": "lpad(s, 5, ' ')", "rpad": "rpad(s, 5, ' ')"},
+    **{"split_part": "split_part(s, ',', 2)", "regexp_matches": "regexp_matches(s, 'a+')"},
+    **{"regexp_replace": "regexp_replace(s, 'a', 'b', 'g')", "strftime": "strftime(d, '%Y')"},
+    **{"date_diff": "date_diff('day', d, d)", "datediff": "datediff('month', d, d)"},
+    **{"date_part": "date_part('year', d)", "datepart": "datepart('dow', d)"},
+    **{"current_date": "current_date", "greatest": "greatest(a, b)", "least": "least(a, 1)"},
+    **{"isnan": "isnan(a)", "try_cast": "try_cast(a AS INTEGER)"},
 }
 
 
