@@ -7,7 +7,9 @@ Run: ``python -m benchmarks.tpch [--scale 1] [--repeats 3] [--queries 1,3,...]
   ``benchmarks/data/tpch/sf<scale>/`` and read by every engine from the same Parquet copy
   (``common.tpch_portable_path``: decimals as float64, ``string_view`` as string, so Dask
   and Daft read the same types as the others).
-* Engines (``tpch_engines.py``), each in a process of its own, one after the other:
+* Engines (``tpch_engines.py``), each in a process of its own (memory peaks do not mix),
+  loaded one after the other, then taking turns query by query (the first engine rotating)
+  so that a busy minute on this shared machine does not fall on one engine only:
   **hasivu** (``hc.connect(data_dir=...)`` — an embedded Ray — the tables ingested through
   ``Connection.ingest``, timed apart, then ``Connection.sql``), **duckdb** (views over
   ``read_parquet``; the reference), **polars** (``SQLContext`` over ``scan_parquet``),
@@ -27,14 +29,18 @@ Saved to ``results/tpch_sf<scale>.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import queue
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,7 +48,7 @@ from typing import Any
 import pyarrow as pa
 
 from benchmarks import common
-from benchmarks.tpch_engines import ENGINES, QUERIES, run_worker
+from benchmarks.tpch_engines import ENGINES, PROTOCOL, QUERIES, run_worker
 
 ALL_ENGINES = ("hasivu", "duckdb", "polars", "daft", "dask")
 
@@ -56,7 +62,8 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--budget", type=float, default=60.0, help="a warm-up longer than this: one run only"
     )
-    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per engine")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per query turn")
+    parser.add_argument("--load-timeout", type=float, default=1800.0, help="seconds per load")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -100,28 +107,118 @@ def order_columns(number: int, names: list[str]) -> tuple[int, ...]:
 # --- running the engines -----------------------------------------------------------------
 
 
-def _run_engine(engine: str, args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    """One engine in a child process; its report, or every query n/a if the process failed."""
-    cmd = [sys.executable, "-m", "benchmarks.tpch", "--worker", engine, "--out", str(out)]
-    cmd += ["--scale", f"{args.scale:g}", "--repeats", str(args.repeats)]
-    cmd += ["--queries", ",".join(map(str, args.numbers)), "--budget", str(args.budget)]
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
-    t0 = time.perf_counter()
-    print(f"== {engine}", flush=True)
+class _Worker:
+    """One engine's child process: started and loaded, then asked one query at a time."""
+
+    def __init__(self, engine: str, args: argparse.Namespace, out: Path) -> None:
+        self.engine = engine
+        cmd = [sys.executable, "-m", "benchmarks.tpch", "--worker", engine, "--out", str(out)]
+        cmd += ["--scale", f"{args.scale:g}", "--repeats", str(args.repeats)]
+        cmd += ["--budget", str(args.budget)]
+        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+        self.log_path = out / f"{engine}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - open for the process's lifetime
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True
+        )
+        self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith(PROTOCOL):
+                self._events.put(json.loads(line[len(PROTOCOL) :]))
+        self._events.put(None)  # the process closed its stdout: it ended
+
+    def wait(self, kind: str, timeout: float) -> dict[str, Any] | str:
+        """The next ``kind`` event, or why there is none (the process ended / timed out)."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                event = self._events.get(timeout=left)
+            except queue.Empty:
+                break
+            if event is None:
+                return f"engine process ended (exit {self.proc.wait()}): {self._tail()}"
+            if event.get("event") == kind:
+                return event
+        self.stop()
+        return f"no answer within {timeout:.0f} s; engine process stopped"
+
+    def ask(self, number: int, timeout: float) -> dict[str, Any] | str:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(f"Q {number}\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return f"engine process ended (exit {self.proc.wait()}): {self._tail()}"
+        return self.wait("query", timeout)
+
+    def _tail(self) -> str:
+        self._log.flush()
+        return " ".join(self.log_path.read_text(errors="replace")[-300:].split())
+
+    def stop(self) -> None:
+        """END, then Ctrl-C (our connection closes on it), then kill: this process and
+        every process it started, by pid."""
+        import psutil
+
+        if self.proc.poll() is None:
+            try:
+                kids = psutil.Process(self.proc.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                kids = []
+            with contextlib.suppress(BrokenPipeError, OSError, AssertionError):
+                assert self.proc.stdin is not None
+                self.proc.stdin.write("END\n")
+                self.proc.stdin.close()
+            for signal_to_send in (signal.SIGINT, signal.SIGKILL):
+                try:
+                    self.proc.wait(timeout=120)
+                    break
+                except subprocess.TimeoutExpired:
+                    self.proc.send_signal(signal_to_send)
+            self.proc.wait()
+            for kid in kids:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    kid.kill()
+        self._log.close()
+
+
+def _run_engines(args: argparse.Namespace, out: Path) -> dict[str, dict[str, Any]]:
+    """Load each engine in turn, then run every query on each engine in turn (the first
+    engine rotating), so no engine gets all the machine's quiet or busy minutes."""
+    reports: dict[str, dict[str, Any]] = {}
+    workers: dict[str, _Worker] = {}
     try:
-        proc = subprocess.run(cmd, env=env, timeout=args.timeout, capture_output=True, text=True)
-        failure = None if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr[-400:]}"
-        sys.stdout.write(proc.stdout)
-    except subprocess.TimeoutExpired:
-        failure = f"engine process passed the {args.timeout:.0f} s timeout"
-    path = out / f"{engine}.json"
-    report = json.loads(path.read_text()) if path.exists() else {"queries": {}}
-    report["wall_s"] = time.perf_counter() - t0
-    for number in args.numbers:
-        if str(number) not in report["queries"]:
-            reason = failure or "not run"
-            report["queries"][str(number)] = {"status": "n/a", "reason": reason}
-    return report
+        for engine in ["duckdb"] + [e for e in args.engine_list if e != "duckdb"]:
+            print(f"== loading {engine}", flush=True)
+            worker = _Worker(engine, args, out)
+            loaded = worker.wait("loaded", args.load_timeout)
+            if isinstance(loaded, str):
+                reports[engine] = {"queries": {}, "load_failed": loaded}
+                worker.stop()
+                continue
+            reports[engine] = {**loaded, "queries": {}}
+            workers[engine] = worker
+        for i, number in enumerate(args.numbers):
+            turn = list(workers)[i % len(workers) :] + list(workers)[: i % len(workers)]
+            for engine in turn:
+                reply = workers[engine].ask(number, args.timeout)
+                q = {"status": "n/a", "reason": reply} if isinstance(reply, str) else reply
+                reports[engine]["queries"][str(number)] = q
+                shown = f"{q['median_s'] * 1e3:,.1f} ms" if q["status"] == "ok" else q["status"]
+                print(f"Q{number} {engine}: {shown}", flush=True)
+    finally:
+        for worker in workers.values():
+            worker.stop()
+    for report in reports.values():
+        for number in args.numbers:
+            report["queries"].setdefault(
+                str(number), {"status": "n/a", "reason": report.get("load_failed", "not run")}
+            )
+    return reports
 
 
 def _read_answer(out: Path, engine: str, number: int) -> pa.Table:
@@ -242,13 +339,19 @@ def markdown(reports: dict[str, dict[str, Any]], numbers: list[int], meta: dict[
         "| peak RSS (MiB) | " + " | ".join(_fmt(peaks[e], "{:,.0f}", 2**20) for e in engines) + " |"
     )
     lines += _memory_and_load_lines(reports, numbers, summary)
-    lines += ["", "| engine | process wall time | CPU steal during it | idle RSS after load |"]
-    lines.append("|---|---:|---:|---:|")
+    lines += [
+        "",
+        "| engine | start + load | idle RSS | idle PSS | idle CPU (cores) | most CPU steal in a query |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for engine, report in reports.items():
-        steal = report.get("steal_share")
+        steals = [q["steal_share"] for q in report["queries"].values() if q.get("steal_share")]
         lines.append(
-            f"| {engine} | {report.get('wall_s', 0):.0f} s | {_fmt(steal, '{:.0%}')} "
-            f"| {_fmt(report.get('idle_rss_bytes'), '{:,.0f} MiB', 2**20)} |"
+            f"| {engine} | {_fmt(report.get('load_s'), '{:.1f} s')} "
+            f"| {_fmt(report.get('idle_rss_bytes'), '{:,.0f} MiB', 2**20)} "
+            f"| {_fmt(report.get('idle_pss_bytes'), '{:,.0f} MiB', 2**20)} "
+            f"| {_fmt(report.get('idle_cpu_share'), '{:.2f}')} "
+            f"| {_fmt(max(steals, default=None), '{:.0%}')} |"
         )
     notes = [_na_line(reports, n) for n in numbers]
     lines += [line for line in notes if line]
@@ -304,7 +407,8 @@ def _memory_and_load_lines(
             lines += [
                 "",
                 f"Load into our warehouse (create_table + ingest + flush, Ray start-up "
-                f"{load.get('connect_s', 0):.1f} s apart): {load.get('load_s', 0):.1f} s ({per}); "
+                f"{load.get('connect_s', 0):.1f} s apart; the first table's time includes starting "
+                f"the ingest actors): {load.get('load_s', 0):.1f} s ({per}); "
                 f"partitioned: {load.get('partition_by')}, the other tables unpartitioned.",
             ]
         for peer in ("dask", "daft"):
@@ -329,15 +433,14 @@ def _na_line(reports: dict[str, dict[str, Any]], number: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     if args.worker:
-        run_worker(args.worker, data_paths(args.scale), args.numbers, args)
+        run_worker(args.worker, data_paths(args.scale), args)
         return 0
     t0 = time.perf_counter()
     paths = data_paths(args.scale)
     print(f"data ready in {time.perf_counter() - t0:.1f} s: {paths['lineitem'].parent}", flush=True)
     out = Path(tempfile.mkdtemp(prefix="tpch-bench-"))
     try:
-        ordered = ["duckdb"] + [e for e in args.engine_list if e != "duckdb"]
-        reports = {e: _run_engine(e, args, out) for e in ordered}
+        reports = _run_engines(args, out)
         _check_answers(reports, out, args.numbers)
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -348,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": args.scale,
         "repeats": args.repeats,
         "date": time.strftime("%Y-%m-%d"),
-        "machine_note": _machine_note(),
+        "machine_note": _machine_note(reports),
         "summary": summary,
         "wall_s": time.perf_counter() - t0,
     }
@@ -362,13 +465,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _machine_note() -> str:
-    cpus = os.cpu_count()
-    load = os.getloadavg()
+def _machine_note(reports: dict[str, dict[str, Any]]) -> str:
+    loads = [
+        q["load_avg_1m_before"]
+        for r in reports.values()
+        for q in r["queries"].values()
+        if "load_avg_1m_before" in q
+    ]
+    seen = f"{min(loads):.1f} to {max(loads):.1f}" if loads else "unknown"
     return (
-        f"{cpus} vCPUs shared with other engineers' work (load average at the end "
-        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}), so times are noisy: compare ratios "
-        "within this run"
+        f"{os.cpu_count()} vCPUs shared with other engineers' work (1-minute load average "
+        f"{seen} when a query started), so times are noisy; the engines took turns query by "
+        "query, so compare ratios within this run"
     )
 
 

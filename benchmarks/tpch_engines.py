@@ -66,7 +66,7 @@ class TreeRSS:
         for p in self._root.children(recursive=True):
             try:
                 out.append((p, p.name().startswith("ray::") or "default_worker" in p.name()))
-            except Exception:
+            except Exception:  # ended between listing and naming
                 continue
         return out
 
@@ -77,7 +77,7 @@ class TreeRSS:
         for p, _ in self._list():
             try:
                 total += p.memory_full_info().pss
-            except Exception:
+            except Exception:  # ended, or its smaps is not readable
                 continue
         return total
 
@@ -87,7 +87,7 @@ class TreeRSS:
         for p, is_worker in self._procs or self._list():
             try:
                 rss = p.memory_info().rss
-            except Exception:
+            except Exception:  # the process ended
                 continue
             total += rss
             workers += rss if is_worker else 0
@@ -309,6 +309,7 @@ ENGINES: dict[str, type] = {
 
 def _time_query(engine: Any, number: int, repeats: int, budget_s: float) -> dict[str, Any]:
     """Warm-up + median of ``repeats``, with the peak memory of the whole process tree."""
+    steal_before, load_before = common.cpu_times(), os.getloadavg()[0]
     with TreeRSS() as mem:
         timing, answer = common.timeit(
             lambda: engine.run(number), repeat=repeats, warmup=1, budget_s=budget_s
@@ -324,39 +325,83 @@ def _time_query(engine: Any, number: int, repeats: int, budget_s: float) -> dict
         "peak_rss_bytes": mem.peak_total,
         "peak_rss_workers_bytes": mem.peak_workers,
         "processes": mem.processes,
+        "steal_share": common.steal_share(steal_before, common.cpu_times()),
+        "load_avg_1m_before": load_before,
         "_answer": answer,
     }
 
 
-def run_worker(engine_name: str, paths: dict[str, Path], numbers: list[int], args: Any) -> None:
-    """Load one engine, run the queries, write ``<out>/<engine>.json`` and the answers."""
-    out = Path(args.out)
-    answers = out / engine_name
+#: Prefix of the worker's protocol lines on stdout (anything else there is ignored).
+PROTOCOL = "@@tpch@@ "
+
+
+def _say(event: dict[str, Any]) -> None:
+    sys.stdout.write(PROTOCOL + json.dumps(event, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _idle_cpu_share(seconds: float = 2.0) -> float:
+    """CPU this process tree uses while it waits (Ray's daemons keep a pulse): the share of
+    one core, so the others' runs can be judged for it."""
+    import psutil
+
+    def used() -> float:
+        total = 0.0
+        for p in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except Exception:  # the process ended
+                continue
+        return total
+
+    before = used()
+    time.sleep(seconds)
+    return (used() - before) / seconds
+
+
+def run_worker(engine_name: str, paths: dict[str, Path], args: Any) -> None:
+    """Load one engine, then answer ``Q <number>`` lines on stdin until ``END``.
+
+    The parent sends one query at a time to each engine in turn, so the engines share the
+    machine's good and bad minutes; replies (and the load report) are protocol lines on
+    stdout; the answers are written as Arrow IPC under ``<out>/<engine>/``.
+    """
+    answers = Path(args.out) / engine_name
     answers.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"engine": engine_name, "queries": {}}
     engine = ENGINES[engine_name](paths)
-    steal_before = common.cpu_times()
     try:
         t0 = time.perf_counter()
-        report["load"] = engine.load()
-        report["load_s"] = time.perf_counter() - t0
+        info = engine.load()
+        loaded: dict[str, Any] = {"event": "loaded", "load": info}
+        loaded["load_s"] = time.perf_counter() - t0
         with TreeRSS() as idle:
-            time.sleep(0.2)
-        report["idle_rss_bytes"] = idle.peak_total
-        report["idle_pss_bytes"] = idle.pss()
-        for number in numbers:
-            report["queries"][str(number)] = _one_query(engine, number, answers, args)
-            _write_json(out / f"{engine_name}.json", report)
+            loaded["idle_cpu_share"] = _idle_cpu_share()
+        loaded["idle_rss_bytes"] = idle.peak_total
+        loaded["idle_pss_bytes"] = idle.pss()
+        _say(loaded)
+        for line in sys.stdin:
+            words = line.split()
+            if words[:1] == ["END"]:
+                break
+            if len(words) == 2 and words[0] == "Q":
+                number = int(words[1])
+                _say(
+                    {
+                        "event": "query",
+                        "number": number,
+                        **_one_query(engine, number, answers, args),
+                    }
+                )
     finally:
         engine.close()
-        report["steal_share"] = common.steal_share(steal_before, common.cpu_times())
-        _write_json(out / f"{engine_name}.json", report)
+        _say({"event": "closed"})
 
 
 def _one_query(engine: Any, number: int, answers: Path, args: Any) -> dict[str, Any]:
     try:
         result = _time_query(engine, number, args.repeats, args.budget)
-    except Exception as exc:
+    except Exception as exc:  # an engine that cannot run a query is reported, not fatal
         first_line = (str(exc).strip().splitlines() or [""])[0][:300]
         reason = f"{type(exc).__name__}: {first_line}"
         traceback.print_exc()
@@ -368,17 +413,12 @@ def _one_query(engine: Any, number: int, answers: Path, args: Any) -> dict[str, 
     if hasattr(engine, "explain"):
         try:
             result["explain_analyze"] = engine.explain(number)
-        except Exception as exc:
+        except Exception as exc:  # explain is extra information only
             result["explain_analyze"] = f"explain failed: {type(exc).__name__}: {exc}"
     print(
         f"{type(engine).__name__} Q{number}: {result['median_s'] * 1e3:.1f} ms "
         f"peak {result['peak_rss_bytes'] / 2**20:.0f} MiB",
+        file=sys.stderr,
         flush=True,
     )
     return result
-
-
-def _write_json(path: Path, doc: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, default=str))
-    os.replace(tmp, path)
