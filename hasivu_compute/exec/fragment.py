@@ -10,6 +10,7 @@ as soon as it has enough rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
@@ -158,6 +159,34 @@ def _run_limited(
     return limit_table(pa.concat_tables(parts), top.limit, top.offset)
 
 
+def prune_dynamically(fragment: Fragment, inputs: Inputs) -> Fragment:
+    """``fragment`` without the files no row of its broadcast sides can join with
+    (see :class:`~hasivu_compute.plan.physical.DynamicFilter`): their partition value
+    is not the transform of any side key. Files without a partition value stay."""
+    from hasivu_compute.schema.partition import apply_transform
+
+    kept = fragment.files
+    for rule in fragment.dynamic_filters:
+        side = inputs.get(rule.broadcast_id)
+        if side is None or rule.column not in side.column_names:
+            continue
+        keys = side.column(rule.column)
+        allowed = set(apply_transform(rule.transform, keys).drop_null().unique().to_pylist())
+        kept = tuple(sf for sf in kept if not sf.file.partition or sf.file.partition[0] in allowed)
+    if len(kept) == len(fragment.files):
+        return fragment
+    return dataclasses.replace(fragment, files=kept)
+
+
+def _may_join(partition: object, allowed: set[object], kinds: set[type]) -> bool:
+    if not partition:
+        return True  # unpartitioned rows (or buffered ones without a value): keep
+    value = partition[0]  # type: ignore[index]
+    if kinds and type(value) not in kinds:
+        return True  # values of another Python type: no safe comparison, keep
+    return value in allowed
+
+
 def run_fragment(
     fragment: Fragment, reader: FragmentReader, inputs: Inputs | None = None
 ) -> pa.Table:
@@ -166,6 +195,8 @@ def run_fragment(
     ``inputs``: the answers of the broadcast joins' right sides, by broadcast id.
     """
     inputs = inputs or {}
+    if fragment.dynamic_filters:
+        fragment = prune_dynamically(fragment, inputs)
     top = _streaming_limit(fragment.pipeline)
     if top is not None:
         result = _run_limited(fragment, reader, top, inputs)

@@ -58,6 +58,11 @@ def render_physical(physical: PhysicalPlan) -> str:
             f"exchange {mi.exchange_id}: {len(frags)} fragment(s) over {files} file(s), "
             f"{rows} rows before filtering{whole}"
         )
+        for rule in frags[0].dynamic_filters if frags else ():
+            lines.append(
+                f"  dynamic partition pruning: {rule.transform} of broadcast {rule.broadcast_id}'s "
+                f"{rule.column} keys"
+            )
         parts = [f.partition for f in frags if f.partition is not None]
         if parts:
             shown = ", ".join(str(p) for p in parts[:8]) + (", ..." if len(parts) > 8 else "")

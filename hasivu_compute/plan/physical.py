@@ -23,7 +23,14 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from hasivu_compute._core.errors import PlanError
-from hasivu_compute.plan._expr import Expr, columns_referenced
+from hasivu_compute.plan._expr import (
+    BoundColumn,
+    Cast,
+    Column,
+    Expr,
+    columns_referenced,
+    strip_alias,
+)
 from hasivu_compute.plan.binder import output_schema
 from hasivu_compute.plan.nodes import (
     Aggregate,
@@ -40,6 +47,24 @@ from hasivu_compute.plan.nodes import (
     walk,
 )
 from hasivu_compute.plan.source import TableSource
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicFilter:
+    """Dynamic partition pruning: a fragment's files whose partition value no row of a
+    broadcast side can join with are skipped, once that side is answered.
+
+    Attributes:
+        broadcast_id: the side whose keys decide.
+        column: the side's join key column (a plain column of its answer).
+        transform: the probe table's partition transform on the joined column
+            (``identity``, ``bucket[16]`` ...): a side key ``k`` can only meet rows in
+            partition ``transform(k)``.
+    """
+
+    broadcast_id: int
+    column: str
+    transform: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +88,7 @@ class Fragment:
             only correct when no partition is split across fragments.
         broadcasts: ids of the broadcast inputs the pipeline joins with
             (:attr:`PhysicalPlan.broadcasts`).
+        dynamic_filters: partition pruning from those inputs (:class:`DynamicFilter`).
     """
 
     fragment_id: int
@@ -76,6 +102,7 @@ class Fragment:
     partition: tuple[object, ...] | None = None
     whole_partitions: bool = False
     broadcasts: tuple[int, ...] = ()
+    dynamic_filters: tuple[DynamicFilter, ...] = ()
 
     @property
     def scan(self) -> Scan:
@@ -217,6 +244,7 @@ def plan_fragments(plan: PlanNode, source: TableSource | None = None) -> Physica
         used = tuple(b.broadcast_id for b in broadcasts[first:])
         scan = pipeline_scan(pipeline)
         files, partitioned = _files_of(scan, source)
+        dynamic = _dynamic_filters(pipeline, scan, source) if partitioned else ()
         template = _strip_files(pipeline)
         whole = _finishes_groups(pipeline, parent)
         for partition, group in _groups(files, partitioned):
@@ -233,6 +261,7 @@ def plan_fragments(plan: PlanNode, source: TableSource | None = None) -> Physica
                     partition=partition,
                     whole_partitions=whole,
                     broadcasts=used,
+                    dynamic_filters=dynamic,
                 )
             )
         inputs[id(exchange)] = MergeInput(exchange_id, _plain(output_schema(pipeline)))
@@ -255,6 +284,60 @@ def _cut_broadcasts(pipeline: PlanNode, broadcasts: list[Broadcast]) -> PlanNode
     if len(kids) != 1:
         return pipeline  # pipeline_scan names the problem
     return pipeline.with_children([_cut_broadcasts(kids[0], broadcasts)])
+
+
+def _dynamic_filters(
+    pipeline: PlanNode, scan: Scan, source: TableSource | None
+) -> tuple[DynamicFilter, ...]:
+    """The dynamic partition pruning a fragment pipeline allows: an inner or semi
+    broadcast join whose probe key is the scanned table's only partition column."""
+    from hasivu_compute.plan.optimizer.rules.split_aggregates import source_column
+
+    fields = _partition_fields(scan, source)
+    if len(fields) != 1:
+        return ()
+    column, transform = fields[0]
+    out = []
+    for node in walk(pipeline):
+        if not (isinstance(node, Join) and node.how in ("inner", "semi")):
+            continue
+        if not isinstance(node.right, BroadcastInput):
+            continue
+        for left_key, right_key in zip(node.left_keys, node.right_keys, strict=True):
+            lk, rk = _plain_column(left_key), _plain_column(right_key)
+            if lk is None or rk is None:
+                continue  # a computed key: its partition values may not line up
+            found = source_column(node.left, lk.name)
+            if found is not None and found[0] is scan and found[1] == column:
+                out.append(DynamicFilter(node.right.broadcast_id, rk.name, transform))
+    return tuple(out)
+
+
+def _plain_column(key: Expr) -> Column | BoundColumn | None:
+    """The column a join key reads as it is, or through an integer-to-integer cast
+    (same partition value: bucket hashes and identity values of integers do not
+    depend on the width); None for any other expression."""
+    key = strip_alias(key)
+    if isinstance(key, Cast) and pa.types.is_integer(key.dtype):
+        inner = key.child
+        if isinstance(inner, BoundColumn) and pa.types.is_integer(inner.dtype):
+            key = inner
+    return key if isinstance(key, Column | BoundColumn) else None
+
+
+def _partition_fields(scan: Scan, source: TableSource | None) -> list[tuple[str, str]]:
+    """(source column, transform) of each partition field of the scanned snapshot."""
+    if source is None:
+        return []
+    from hasivu_compute.plan.source import field_names_by_id
+
+    snapshot = source.snapshot(scan.table, scan.version)
+    names = field_names_by_id(snapshot.schema)
+    return [
+        (names[f.source_id], str(getattr(f, "transform", "identity")))
+        for f in snapshot.spec.fields
+        if f.source_id in names
+    ]
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:

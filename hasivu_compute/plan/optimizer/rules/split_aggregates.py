@@ -40,6 +40,7 @@ from hasivu_compute.plan.nodes import (
     Join,
     PartialAggregate,
     PlanNode,
+    PreAggregate,
     Project,
     Scan,
     Union,
@@ -73,7 +74,7 @@ def source_column(plan: PlanNode, name: str) -> tuple[Scan, str] | None:
                 return None
             node = node.child
             continue
-        if type(node) is Aggregate:  # a group key passes through when it is a column
+        if isinstance(node, Aggregate) and type(node) in (Aggregate, PreAggregate):  # keys pass
             keys = [strip_alias(k) for k in node.keys if _out(k) == name]
             if not keys or not isinstance(keys[0], (Column, BoundColumn)):
                 return None
