@@ -24,7 +24,8 @@ EXCEPT [ALL] (``sql.set_ops``), joins
 ANTI, CROSS; tables need known columns: pass ``schema=``), subqueries in WHERE
 (``IN``, ``NOT IN`` with SQL's NULL rule, ``[NOT] EXISTS`` correlated or not,
 scalar aggregates without GROUP BY, correlated on equalities or not; an uncorrelated
-scalar aggregate in HAVING; see ``sql.subqueries``),
+scalar aggregate in HAVING; scalar aggregates in the SELECT list, correlated on
+equalities or not, uncorrelated in a grouped SELECT; see ``sql.subqueries``),
 count(DISTINCT), sum/avg/min/max/var/stddev, approx_count_distinct, approx_quantile,
 window functions (row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag,
 lead, first_value, last_value, nth_value, and sum/avg/count/min/max over ROWS or

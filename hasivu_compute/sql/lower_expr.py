@@ -59,8 +59,9 @@ WINDOW_HINT = (
     "with QUALIFY or in an outer query"
 )
 SUBQUERY_HINT = (
-    "subqueries are supported only in FROM for now (joins and subqueries elsewhere come "
-    "later); run the subquery on its own and write its result into this query"
+    "subqueries are supported in FROM, as IN / EXISTS / scalar aggregates in WHERE, and as "
+    "scalar aggregates in the SELECT list and the group filter; rewrite this one as a join, "
+    "or run it on its own and write its result into this query"
 )
 
 _BINARY: dict[type[exp.Expr], str] = {

@@ -45,8 +45,10 @@ from hasivu_compute.sql.select_agg import AggregateLowering
 from hasivu_compute.sql.set_ops import lower_set_operation
 from hasivu_compute.sql.subqueries import (
     has_having_subquery,
+    has_select_subquery,
     has_where_subquery,
     lower_having_subqueries,
+    lower_select_subqueries,
     lower_where_subqueries,
 )
 from hasivu_compute.sql.windows import WindowLowering, has_windows
@@ -310,6 +312,8 @@ class QueryLowering:
         having_sides: list[tuple[str, PlanNode]] = []
         if has_having_subquery(node):
             node, having_sides = lower_having_subqueries(self, node, ctes)
+        if has_select_subquery(node):
+            relation, node = lower_select_subqueries(self, node, relation, ctes, having_sides)
         if not node.expressions:  # DuckDB: "SELECT clause without selection list"
             line, col = self.source.position(node)
             hint = "name what to return: SELECT * or SELECT a, b"

@@ -419,19 +419,90 @@ def lower_having_subqueries(
     uncorrelated aggregates without GROUP BY are taken; anything else is refused."""
     out = node.copy()
     sides: list[tuple[str, PlanNode]] = []
-    having = out.args["having"].this
-    for found in list(having.find_all(exp.Subquery, exp.Exists)):
+    _one_row_sides(lowering, ctes, out.args["having"].this, "HAVING", sides)
+    return out, sides
+
+
+def _one_row_sides(
+    lowering: QueryLowering,
+    ctes: Mapping[str, Relation],
+    clause: exp.Expr,
+    where: str,
+    sides: list[tuple[str, PlanNode]],
+) -> None:
+    """Replace each uncorrelated one-row subquery in ``clause`` (in place) by a column
+    ``__having<n>`` and append the plan giving it to ``sides``."""
+    for found in list(clause.find_all(exp.Subquery, exp.Exists)):
         if isinstance(found, exp.Exists) or isinstance(found.parent, exp.In | exp.Any | exp.All):
             target = found if isinstance(found, exp.Exists) else found.parent
             kind = "EXISTS" if isinstance(found, exp.Exists) else target.key.upper()
-            raise lowering.source.unsupported(target, f"{kind} (subquery) in HAVING", hint=_HINT)
+            raise lowering.source.unsupported(target, f"{kind} (subquery) in {where}", hint=_HINT)
         if not _one_row(found.this):
             raise lowering.source.unsupported(
-                found, "subquery in HAVING other than an aggregate without GROUP BY", hint=_HINT
+                found, f"subquery in {where} other than an aggregate without GROUP BY", hint=_HINT
             )
-        relation = _uncorrelated(lowering, ctes, found, "correlated subquery in HAVING")
+        relation = _uncorrelated(lowering, ctes, found, f"correlated subquery in {where}")
         assert relation.columns is not None
         name = f"__having{len(sides) + 1}"
         sides.append((name, Project(relation.plan, (Alias(Column(relation.columns[0]), name),))))
         found.replace(exp.column(name, quoted=True))
-    return out, sides
+
+
+def has_select_subquery(node: exp.Select) -> bool:
+    """Whether the SELECT list holds a scalar subquery (IN / EXISTS there stay refused)."""
+    return any(
+        isinstance(n, exp.Subquery) and not isinstance(n.parent, exp.In | exp.Any | exp.All)
+        for item in node.expressions
+        for n in item.walk()
+    )
+
+
+def _grouped(node: exp.Select) -> bool:
+    """Whether the SELECT aggregates, looking past its subqueries' own aggregates."""
+    if node.args.get("group") is not None or node.args.get("having") is not None:
+        return True
+    from hasivu_compute.sql.aggregates import contains_aggregate
+
+    for item in node.expressions:
+        outer = exp.Alias(this=item.copy(), alias=exp.to_identifier("item"))  # never a subquery
+        for sub in list(outer.find_all(exp.Subquery)):
+            sub.replace(exp.Null())
+        if contains_aggregate(outer):
+            return True
+    return False
+
+
+def lower_select_subqueries(
+    lowering: QueryLowering,
+    node: exp.Select,
+    relation: Relation,
+    ctes: Mapping[str, Relation],
+    sides: list[tuple[str, PlanNode]],
+) -> tuple[Relation, exp.Select]:
+    """Scalar subqueries in the SELECT list. Without grouping each becomes a hidden
+    column of the FROM relation, as in WHERE (correlated on equalities or not:
+    ``SELECT name, (SELECT count(*) FROM orders o WHERE o.school_id = s.id) FROM
+    schools s``); in a grouped SELECT, uncorrelated one-row subqueries are joined to the
+    groups like HAVING's (appended to ``sides``). Items keep their output names."""
+    out = node.copy()
+    items = []
+    if _grouped(out):
+        for item in out.expressions:
+            named = _keep_name(item)
+            _one_row_sides(lowering, ctes, named, "the SELECT list of a grouped query", sides)
+            items.append(named)
+        out.set("expressions", items)
+        return relation, out
+    state = _State(lowering, ctes, joinable(relation, 0, lowering.source, out))
+    for item in out.expressions:
+        items.append(_scalars(state, _keep_name(item)))
+    out.set("expressions", items)
+    return state.relation, out
+
+
+def _keep_name(item: exp.Expr) -> exp.Expr:
+    """``item`` aliased to its own text, so replacing a subquery keeps the column name."""
+    if isinstance(item, exp.Alias) or not any(isinstance(n, exp.Subquery) for n in item.walk()):
+        return item
+    text = item.sql(dialect="duckdb")
+    return exp.Alias(this=item, alias=exp.to_identifier(text, quoted=True))

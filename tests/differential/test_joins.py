@@ -247,8 +247,7 @@ def test_join_over_the_memory_budget_spills_and_matches_duckdb(oracle, tmp_path,
 
 
 DYNAMIC = [
-    "SELECT f.id AS id, d.label AS label FROM facts f JOIN dims d ON f.g = d.g "
-    "WHERE d.weight > 6",
+    "SELECT f.id AS id, d.label AS label FROM facts f JOIN dims d ON f.g = d.g WHERE d.weight > 6",
     "SELECT f.g AS g, count(*) AS n FROM facts f WHERE f.g IN (SELECT g FROM dims "
     "WHERE label LIKE 'dim_1%') GROUP BY f.g",
     "SELECT f.id AS id FROM facts f JOIN dims d ON f.g = d.g WHERE d.k > 1000",

@@ -64,6 +64,32 @@ def test_where_subquery_matches_duckdb(oracle, sql: str) -> None:
     oracle.check(sql)
 
 
+SELECT_SUBQUERIES: list[str] = [
+    # correlated scalar aggregates in the SELECT list: a grouped LEFT join per key
+    "SELECT k AS k, (SELECT count(*) FROM dims d WHERE d.k = facts.k) AS n FROM facts",
+    "SELECT d.label AS label, (SELECT max(f.x) FROM facts f WHERE f.k = d.k) AS top FROM dims d",
+    "SELECT id AS id, (SELECT count(*) FROM dims d WHERE d.g = facts.g) AS c, "
+    "(SELECT avg(weight) FROM dims d WHERE d.k = facts.k AND d.weight > 3) AS w "
+    "FROM facts WHERE id < 500",
+    # uncorrelated: one row joined to every row, or to every group
+    "SELECT id AS id, x - (SELECT avg(x) FROM facts) AS dev FROM facts",
+    "SELECT id AS id, (SELECT max(weight) FROM dims) + (SELECT min(x) FROM facts) AS s "
+    "FROM facts WHERE id < 100",
+    "SELECT g AS g, count(*) * 1.0 / (SELECT count(*) FROM facts) AS share FROM facts GROUP BY g",
+    "SELECT g AS g, sum(x) - (SELECT avg(x) FROM facts) AS d FROM facts GROUP BY g "
+    "HAVING count(*) > (SELECT count(*) / 100 FROM facts)",
+    # empty subquery input: NULL (count: 0)
+    "SELECT id AS id, (SELECT max(weight) FROM dims WHERE k > 1000) AS none, "
+    "(SELECT count(*) FROM dims d WHERE d.k = facts.k + 1000) AS zero FROM facts "
+    "WHERE id < 50",
+]
+
+
+@pytest.mark.parametrize("sql", SELECT_SUBQUERIES)
+def test_select_list_subquery_matches_duckdb(oracle, sql: str) -> None:
+    oracle.check(sql)
+
+
 def test_in_and_exists_become_semi_and_anti_joins(oracle) -> None:
     sql = (
         "SELECT id FROM facts f WHERE k IN (SELECT k FROM dims) AND NOT EXISTS "
@@ -101,7 +127,13 @@ def test_in_and_exists_become_semi_and_anti_joins(oracle) -> None:
             UnsupportedSQLError,
             "over an aggregate",
         ),
-        ("SELECT (SELECT max(k) FROM dims) FROM facts", UnsupportedSQLError, "subquery"),
+        ("SELECT EXISTS (SELECT 1 FROM dims) FROM facts", UnsupportedSQLError, "EXISTS"),
+        ("SELECT (SELECT k FROM dims) FROM facts", UnsupportedSQLError, "several rows"),
+        (
+            "SELECT g, (SELECT max(d.k) FROM dims d WHERE d.g = f.g) FROM facts f GROUP BY g",
+            UnsupportedSQLError,
+            "correlated subquery in the SELECT list of a grouped query",
+        ),
         (
             "SELECT g, count(*) FROM facts f GROUP BY g HAVING count(*) > "
             "(SELECT count(*) FROM dims d WHERE d.g = f.g)",

@@ -31,7 +31,7 @@ from test_edge_values import FLOAT_ORDER, SUM_QUERIES, VERSION_SYNTAX, edge_tabl
 from test_features import FEATURE_QUERIES
 from test_generated import QUERY_COUNT, SEED
 from test_joins import GENERATED_JOINS, JOIN_COUNT, JOIN_QUERIES
-from test_subqueries import SUBQUERIES
+from test_subqueries import SELECT_SUBQUERIES, SUBQUERIES
 from test_windows import GENERATED_WINDOWS, WINDOW_QUERIES
 
 pytestmark = pytest.mark.integration
@@ -127,7 +127,7 @@ def test_join_on_ray_matches_duckdb(ray_oracle: RayOracle, sql, order_columns) -
     ray_oracle.check(sql, order_columns)
 
 
-@pytest.mark.parametrize("sql", SUBQUERIES)
+@pytest.mark.parametrize("sql", SUBQUERIES + SELECT_SUBQUERIES)
 def test_where_subquery_on_ray_matches_duckdb(ray_oracle: RayOracle, sql: str) -> None:
     ray_oracle.check(sql)
 

@@ -23,7 +23,7 @@ SCHEMA = {"t": ["a", "b", "g"], "u": ["a", "c"]}
             8,
         ),
         ("SELECT g, median(a) OVER (PARTITION BY g) FROM t", "window function median()", 1, 11),
-        ("SELECT (SELECT max(a) FROM u) FROM t", "subquery", 1, 8),
+        ("SELECT EXISTS (SELECT 1 FROM u) FROM t", "EXISTS (subquery)", 1, 8),
         ("SELECT a FROM t WHERE a > ALL (SELECT a FROM u)", "ALL (subquery)", 1, 27),
         ("SELECT a FROM t\nWHERE a > (SELECT max(c) FROM u WHERE u.c > t.b)", "correlated", 2, 39),
         ("SELECT a FROM t\nINTERSECT BY NAME\nSELECT a FROM u", "INTERSECT BY NAME", 2, 1),
