@@ -206,6 +206,7 @@ def _resolve_scan(scan: Scan, resolve: Resolver | None) -> Scan:
         version=version,
         table_schema=plain_schema(info.schema),
         partition_columns=tuple(info.partition_columns),
+        head=scan.head or scan.version is None,
     )
 
 

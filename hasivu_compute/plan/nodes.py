@@ -175,6 +175,9 @@ class Scan(PlanNode):
         partition_columns: source columns of the partition spec (set by the binder).
         files: the data files that survived pruning, None = not pruned yet (all files).
         pruning: counts of what pruning kept, for explain.
+        head: the query asked for the current version (the binder pinned it): rows
+            acknowledged but still in the table's write-ahead log buffer belong to the
+            scan. A version the query named (time travel) never reads them.
     """
 
     table: str
@@ -185,6 +188,7 @@ class Scan(PlanNode):
     partition_columns: tuple[str, ...] = ()
     files: tuple[ScanFile, ...] | None = field(default=None, repr=False)
     pruning: PruningStats | None = None
+    head: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.table, str) or not self.table:

@@ -89,6 +89,8 @@ class Fragment:
         broadcasts: ids of the broadcast inputs the pipeline joins with
             (:attr:`PhysicalPlan.broadcasts`).
         dynamic_filters: partition pruning from those inputs (:class:`DynamicFilter`).
+        head: the scan reads the table's current version, so the table's buffered
+            small writes are added to it at run time (``Scan.head``).
     """
 
     fragment_id: int
@@ -103,6 +105,7 @@ class Fragment:
     whole_partitions: bool = False
     broadcasts: tuple[int, ...] = ()
     dynamic_filters: tuple[DynamicFilter, ...] = ()
+    head: bool = False
 
     @property
     def scan(self) -> Scan:
@@ -262,6 +265,7 @@ def plan_fragments(plan: PlanNode, source: TableSource | None = None) -> Physica
                     whole_partitions=whole,
                     broadcasts=used,
                     dynamic_filters=dynamic,
+                    head=scan.head,
                 )
             )
         inputs[id(exchange)] = MergeInput(exchange_id, _plain(output_schema(pipeline)))

@@ -18,11 +18,11 @@ version: a result is never missing rows nor counting them twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hasivu_compute.plan.nodes import PlanNode, ScanFile, scans
+from hasivu_compute.plan.nodes import ScanFile
 from hasivu_compute.plan.optimizer.rules.partitions import partition_columns_of
 from hasivu_compute.plan.pruning import partition_may_match
 
@@ -49,27 +49,16 @@ class HeadScan:
     partition_columns: tuple[Any, ...]
 
 
-def head_scans(
-    plan: PlanNode,
-    fragments: Sequence[Any],
-    source: Any,
-    tables: Collection[str] | None = None,
-) -> tuple[HeadScan, ...]:
-    """The head scans of ``plan`` (logical: version None), pinned as its fragments are.
-
-    Names are compared ignoring case: the plan names a table as the query spelled
-    it, the fragments by the name it was created with. ``tables`` (case-folded)
-    names the head tables instead: a broadcast side's scans are already pinned by
-    the query it serves, whose head tables they are.
+def head_scans(fragments: Sequence[Any], source: Any) -> tuple[HeadScan, ...]:
+    """The head scans among ``fragments`` (``Fragment.head``: the query asked for the
+    table's current version, pinned when bound), one per (table, pinned version). A
+    version the query named itself (time travel) is never a head, even when the same
+    table is also read at its current version, or the version named is the current one.
     """
-    if tables is not None:
-        heads = set(tables)
-    else:
-        heads = {s.table.casefold() for s in scans(plan) if s.version is None}
     out: dict[tuple[str, int], HeadScan] = {}
     for fragment in fragments:
         key = (fragment.table, fragment.version)
-        if fragment.table.casefold() not in heads or key in out or fragment.version is None:
+        if not getattr(fragment, "head", False) or key in out or fragment.version is None:
             continue
         snap = source.snapshot(fragment.table, fragment.version)
         out[key] = HeadScan(
@@ -112,6 +101,8 @@ def buffered_rows(
     rows = pieces = 0
     for fragment in fragments:
         found = by_key.get((fragment.table, fragment.version))
+        if not getattr(fragment, "head", False):
+            continue  # a version the query named: its rows are all in segments
         if found is None or fragment.exchange_id in seen or not found[1].pieces:
             continue
         seen.add(fragment.exchange_id)

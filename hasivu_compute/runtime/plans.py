@@ -99,7 +99,9 @@ class PlanCache:
         seen: dict[str, tuple[str, ...] | None] = {}
         read: list[dt.date] = []
 
-        def schema_of(table: str) -> pa.Schema | None:
+        def schema_of(table: str, version: int | None = None) -> pa.Schema | None:
+            if version is not None:  # an old snapshot never changes: nothing to watch
+                return self.view.version_schema(table, version)
             schema = self.view.arrow_schema(table)
             seen[table] = None if schema is None else tuple(schema.names)
             return schema

@@ -252,8 +252,9 @@ class QueryRunner:
         """Plans, per-shard fragments (serialized once) and pruning text of ``plan``;
         from the plan cache while the scanned tables are unchanged.
 
-        ``heads``: the tables whose buffered small writes the query reads (default: those
-        ``plan`` scans without a version; a broadcast side inherits its query's)."""
+        ``heads``: set for a broadcast side (the tables its query reads at their current
+        versions); which scans read buffered small writes is each scan's own ``head``
+        flag, so a version the query named is never given them."""
         if self.plan_cache is None:
             return self._prepare_query(plan, heads)
         prepare = partial(self._prepare_query, heads=heads)
@@ -273,7 +274,7 @@ class QueryRunner:
             )
             for fragment in fragments
         )
-        found = head_scans(plan, plans.physical.fragments, source, heads)
+        found = head_scans(plans.physical.fragments, source)
         return PreparedQuery(
             plans, tasks, pruning_lines(plans.optimized), output_schema(plans.bound), found
         )

@@ -45,6 +45,7 @@ and class names never reach the user.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
@@ -60,9 +61,13 @@ __all__ = ["ParseError", "SchemaSource", "UnsupportedSQLError", "to_plan"]
 _QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
 
 #: What ``to_plan(schema=...)`` accepts: a mapping or a function from table name
-#: to its Arrow schema or column names (None / missing = unknown).
+#: to its Arrow schema or column names (None / missing = unknown). A function that
+#: also takes a version (``schema(name, version)``) is asked for time-travel reads too
+#: (``t AT (VERSION => 2)``), so their columns are known while lowering (joins need them).
 SchemaSource = (
-    Mapping[str, "pa.Schema | Sequence[str]"] | Callable[[str], "pa.Schema | Sequence[str] | None"]
+    Mapping[str, "pa.Schema | Sequence[str]"]
+    | Callable[[str], "pa.Schema | Sequence[str] | None"]
+    | Callable[[str, "int | None"], "pa.Schema | Sequence[str] | None"]
 )
 
 
@@ -102,9 +107,18 @@ def to_plan(
     return lowering.query(tree, {}).plan
 
 
+def _takes_version(fn: Callable[..., object]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
 def _lookup(
     schema: SchemaSource | None,
-) -> Callable[[str], tuple[str, ...] | None]:
+) -> Callable[[str, int | None], tuple[str, ...] | None]:
     def names(value: object) -> tuple[str, ...] | None:
         if value is None:
             return None
@@ -112,15 +126,19 @@ def _lookup(
             return tuple(value.names)
         return tuple(str(v) for v in value)  # type: ignore[attr-defined]
 
-    def lookup(table: str) -> tuple[str, ...] | None:
+    versioned = callable(schema) and _takes_version(schema)
+
+    def lookup(table: str, version: int | None = None) -> tuple[str, ...] | None:
         if schema is None:
             return None
+        if version is not None:  # an older version may have other columns: ask, or unknown
+            return names(schema(table, version)) if versioned else None  # type: ignore[call-arg]
         if isinstance(schema, Mapping):
             found = schema.get(table)
             if found is None:
                 folded = [k for k in schema if k.lower() == table.lower()]
                 found = schema[folded[0]] if len(folded) == 1 else None
             return names(found)
-        return names(schema(table))
+        return names(schema(table))  # type: ignore[call-arg]
 
     return lookup

@@ -55,8 +55,8 @@ from hasivu_compute.sql.windows import WindowLowering, has_windows
 
 __all__ = ["QueryLowering", "SchemaLookup"]
 
-#: Column names of a table, or None when unknown.
-SchemaLookup = Callable[[str], tuple[str, ...] | None]
+#: Column names of a table (at a version, None: the current one), or None when unknown.
+SchemaLookup = Callable[[str, int | None], tuple[str, ...] | None]
 
 _SELECT_ARGS = frozenset(
     {
@@ -263,14 +263,15 @@ class QueryLowering:
             raise UnsupportedSQLError("time travel on a CTE (only on tables)", line=line, col=col)
         if cte is not None:
             relation = replace(cte, qualifiers=frozenset({name.lower()}))
-        elif version is not None:
-            # the schema lookup knows the current columns only; an older version may have
-            # others (renamed, added, dropped): leave them to the binder, which reads that
-            # version's schema (what needs the column list is then refused, not guessed)
+        elif version is not None and self.schema_of(name, version) is None:
+            # an older version may have other columns (renamed, added, dropped); when the
+            # lookup cannot tell them, leave them to the binder, which reads that version's
+            # schema (what needs the column list is then refused, not guessed)
             why = f"the columns of version {version} are known only when the plan is bound"
             relation = Relation(Scan(name, version=version), None, frozenset({name.lower()}), why)
         else:
-            relation = Relation(Scan(name), self.schema_of(name), frozenset({name.lower()}))
+            columns = self.schema_of(name, version)
+            relation = Relation(Scan(name, version=version), columns, frozenset({name.lower()}))
         return self._aliased(relation, node.args.get("alias"))
 
     def _aliased(self, relation: Relation, alias: exp.TableAlias | None) -> Relation:

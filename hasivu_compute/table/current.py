@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from hasivu_compute._core.errors import TableNotFoundError
+from hasivu_compute._core.errors import SnapshotNotFoundError, TableNotFoundError
 from hasivu_compute.storage.fileio import FileIO
 from hasivu_compute.storage.segment import SegmentReader
 from hasivu_compute.table.catalog import Catalog
@@ -111,6 +111,14 @@ class CurrentSnapshots:
         try:
             return self.current(name).arrow_schema
         except TableNotFoundError:
+            return None
+
+    def version_schema(self, name: str, version: int) -> pa.Schema | None:
+        """The Arrow schema of an older version of ``name`` (time travel; a snapshot never
+        changes, so nothing is cached); None if there is no such table or version."""
+        try:
+            return self._store(self._catalog.stored_name(name)).load(version).schema.to_arrow()
+        except (TableNotFoundError, SnapshotNotFoundError):
             return None
 
     def forget(self, name: str) -> None:

@@ -219,3 +219,26 @@ def test_top_k_is_pushed_into_fragments(edge: EdgeOracle) -> None:
     pipeline = plan.physical.fragments[0].pipeline
     assert isinstance(pipeline, Limit) and pipeline.limit == 4, pipeline
     assert isinstance(pipeline.child, Sort), "the NaN-first top-k runs in each fragment"
+
+
+@pytest.mark.parametrize("syntax", VERSION_SYNTAX)
+def test_time_travel_per_table_in_a_join(edge: EdgeOracle, syntax: str) -> None:
+    """Each table of a join reads its own version: an old edge joined with the newest."""
+    sql = (
+        "SELECT a.id AS id, a.k AS k, count(b.id) AS n FROM {old} a JOIN {new} b ON a.k = b.k "
+        "GROUP BY a.id, a.k"
+    )
+
+    def columns(name: str, version: int | None = None) -> pa.Schema:
+        # as the connection's lookup: an old version's own columns, known while lowering
+        return edge.catalog.load_table(name).snapshot(version).schema.to_arrow()
+
+    for version in (2, 4):
+        text = sql.format(old=syntax.format(v=version), new="edge")
+        ours = execute(to_plan(text, schema=columns), edge.catalog)
+        expected = edge.duck.sql(sql.format(old=f"edge_v{version}", new="edge")).to_arrow_table()
+        problem = difference(ours, expected, ())
+        assert problem is None, f"version {version}: {problem}"
+        assert ours.num_rows == expected.num_rows > 0
+    with pytest.raises(UnsupportedSQLError, match="known only when the plan is bound"):
+        edge.ours(sql.format(old=syntax.format(v=2), new="edge"))  # a lookup without versions

@@ -179,3 +179,14 @@ def test_time_travel_on_ray_reads_that_version(ray_oracle: RayOracle, syntax: st
         expected = ray_oracle.duck.sql(sql.format(table=f"edge_v{i}")).to_arrow_table()
         problem = difference(ours, expected)
         assert problem is None, f"version {version}: {problem}"
+
+
+def test_time_travel_per_table_in_a_join_on_ray(ray_oracle: RayOracle) -> None:
+    """An old version of edge joined with its newest: each table reads its own version."""
+    sql = "SELECT a.id AS id, count(b.id) AS n FROM {old} a JOIN edge b ON a.k = b.k GROUP BY a.id"
+    for i, version in enumerate(ray_oracle.edge_versions[:3], start=1):
+        ours = ray_oracle.conn.sql(sql.format(old=f"edge AT (VERSION => {version})"))
+        expected = ray_oracle.duck.sql(sql.format(old=f"edge_v{i}")).to_arrow_table()
+        problem = difference(ours, expected)
+        assert problem is None, f"version {version}: {problem}"
+        assert ours.num_rows == expected.num_rows > 0
