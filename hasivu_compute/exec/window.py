@@ -204,8 +204,9 @@ def _shifted(
     valid = (source >= layout.part_start) & (source < layout.part_end)
     picked = values.take(pa.array(np.where(valid, source, 0))) if len(values) else values
     default = pa.scalar(None, values.type)
-    if len(call.args) == 3:
-        default = pa.scalar(getattr(call.args[2], "value", None)).cast(values.type)
+    if len(call.args) == 3:  # a constant, already cast to the value's type by the binder
+        one = evaluate_column(call.args[2], pa.table({"_": [0]}))
+        default = one[0].cast(values.type)
     if len(picked) == 0:
         return picked
     return pc.if_else(pa.array(valid), picked, default)

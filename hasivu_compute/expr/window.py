@@ -356,9 +356,15 @@ def bind_window(call: WindowCall, bind: Callable[[Expr], Expr]) -> WindowCall:
     assert isinstance(bound, WindowCall)
     _check_frame(bound)
     dtype = _result_type(bound)
+    args = bound.args
+    if bound.fn in ("lag", "lead") and len(args) == 3 and not args[2].dtype.equals(dtype):
+        # the default takes the value's type, as a CAST would (2.5 into SMALLINT is 3)
+        from hasivu_compute.expr.nodes import Cast
+
+        args = (*args[:2], bind(Cast(args[2], dtype)))
     return WindowCall(
         bound.fn,
-        bound.args,
+        args,
         bound.partition_by,
         bound.order_by,
         bound.descending,
@@ -415,11 +421,20 @@ def _lag_type(call: WindowCall) -> pa.DataType:
     value: pa.DataType = call.args[0].dtype
     if len(call.args) == 3:
         default = call.args[2].dtype
-        if not isinstance(call.args[2], Literal):
+        if not _reads_nothing(call.args[2]):
             raise BindError(f"{call.fn}(): the default must be a constant, got {call.args[2]}")
         if not (pat.is_null(default) or default.equals(value) or _castable(default, value)):
             raise BindError(f"{call.fn}(): default of type {default} does not fit {value}")
     return value
+
+
+def _reads_nothing(expr: Expr) -> bool:
+    """Whether ``expr`` is a constant (a literal, or casts of one)."""
+    from hasivu_compute.expr.nodes import AggCall, BoundColumn, Column
+
+    if isinstance(expr, Column | BoundColumn | AggCall | WindowCall):
+        return False
+    return all(_reads_nothing(c) for c in expr.children())
 
 
 def _castable(source: pa.DataType, target: pa.DataType) -> bool:

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from hasivu_compute._core.errors import BindError, UnsupportedSQLError
+from hasivu_compute._core.errors import BindError, InvalidDataError, UnsupportedSQLError
 from hasivu_compute.exec import prepare
 from hasivu_compute.plan.render import render
 from hasivu_compute.sql import to_plan
@@ -31,6 +31,10 @@ WINDOW_QUERIES: list[str] = [
     "(PARTITION BY g ORDER BY id) AS l3, lead(y, 2, -1) OVER (PARTITION BY g ORDER BY id) "
     "AS ld FROM facts",
     "SELECT id, lag(name, 0) OVER (ORDER BY id) AS same FROM facts",
+    # a default of another type takes the value's type, as a CAST would (2.5 -> 3)
+    "SELECT id, lag(x, 1, 0) OVER (ORDER BY id) AS l, lag(q, 1, 2.5) OVER (ORDER BY id) AS lq, "
+    "lead(name, 2, 'none') OVER (PARTITION BY g ORDER BY id) AS ln, sum(1) OVER "
+    "(PARTITION BY g) AS n FROM facts",
     "SELECT id, sum(y) OVER (PARTITION BY g ORDER BY d) AS running FROM facts",
     "SELECT id, sum(y) OVER (PARTITION BY g) AS total, count(*) OVER (PARTITION BY g) AS n, "
     "count(x) OVER (PARTITION BY g) AS nx FROM facts",
@@ -261,6 +265,11 @@ def test_filter_on_partition_keys_moves_below_the_window(oracle) -> None:
         ("SELECT stddev(x) OVER () FROM facts", UnsupportedSQLError, "stddev"),
         ("SELECT lag(x, k) OVER (ORDER BY id) FROM facts", BindError, "integer constant"),
         ("SELECT ntile(0) OVER (ORDER BY id) FROM facts", BindError, "number of buckets"),
+        (
+            "SELECT lag(q, 1, 70000) OVER (ORDER BY id) FROM facts",
+            InvalidDataError,
+            "out of range for int16",
+        ),
         ("SELECT rank(x) OVER (ORDER BY id) FROM facts", UnsupportedSQLError, "rank"),
         ("SELECT sum(x) OVER w FROM facts", BindError, "'w' is not defined"),
         (
