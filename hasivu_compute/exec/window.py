@@ -265,24 +265,35 @@ def _range_bound(
 ) -> np.ndarray:
     """RANGE ``offset PRECEDING/FOLLOWING``: the first row whose key reaches
     ``key ± offset`` (start), or one past the last row within it (end), searched
-    in the row's partition among rows with a non-NULL key. Rows with a NULL key
-    frame their NULL peers."""
+    in the row's partition among rows with a non-NULL key (they are contiguous: NULLs
+    sort first or last). Rows with a NULL key frame their NULL peers. One binary
+    search for all rows at once, each within its own partition's span."""
     keys, delta = _measured(layout.keys[0], offset)
     if call.descending[0]:
         keys = -keys
-    valid = ~np.asarray(pc.is_null(layout.keys[0]).to_numpy(zero_copy_only=False))
+    null = np.asarray(pc.is_null(layout.keys[0]).to_numpy(zero_copy_only=False), dtype=bool)
     out = np.where(start, layout.peer_start, layout.peer_end).astype(np.int64)
-    firsts = np.flatnonzero(np.r_[True, layout.part_start[1:] != layout.part_start[:-1]])
-    for first in firsts:
-        end = int(layout.part_end[first])
-        rows = np.arange(first, end)
-        rows = rows[valid[first:end]]
-        if len(rows) == 0:
-            continue
-        block = keys[rows]
-        target = block + sign * delta
-        side = "left" if start else "right"
-        out[rows] = rows[0] + np.searchsorted(block, target, side=side)
+    prefix = np.concatenate([[0], np.cumsum(null)])
+    nulls = prefix[layout.part_end] - prefix[layout.part_start]
+    if call.nulls_first[0]:
+        low, high = layout.part_start + nulls, layout.part_end
+    else:
+        low, high = layout.part_start, layout.part_end - nulls
+    rows = np.flatnonzero(~null)
+    if len(rows) == 0:
+        return out
+    target = keys[rows] + sign * delta
+    lo, hi = low[rows].copy(), high[rows].copy()
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        probe = keys[np.minimum(mid, len(keys) - 1)]
+        right = probe < target if start else probe <= target
+        lo = np.where(active & right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+    out[rows] = lo
     return out
 
 
@@ -291,17 +302,24 @@ def _measured(keys: pa.Array, offset: object) -> tuple[np.ndarray, object]:
     dtype = keys.type
     if pa.types.is_date(dtype) or pa.types.is_timestamp(dtype):
         micros = keys.cast(pa.timestamp("us")).cast(pa.int64())
-        values = np.asarray(pc.fill_null(micros, 0).to_numpy(zero_copy_only=False), dtype=object)
         assert isinstance(offset, dt.timedelta)
-        return values, offset // dt.timedelta(microseconds=1)
+        return _exact_ints(micros, offset // dt.timedelta(microseconds=1))
     if pa.types.is_decimal(dtype):
         filled = [decimal.Decimal(0) if v is None else v for v in keys.to_pylist()]
         return np.array(filled, dtype=object), decimal.Decimal(str(offset))
     if pa.types.is_integer(dtype):
-        values = pc.fill_null(keys.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
-        return np.asarray(values, dtype=object), int(offset)  # type: ignore[call-overload]
+        return _exact_ints(keys.cast(pa.int64()), int(offset))  # type: ignore[call-overload]
     values = pc.fill_null(keys.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=np.float64), float(offset)  # type: ignore[arg-type]
+
+
+def _exact_ints(values: pa.Array, delta: int) -> tuple[np.ndarray, object]:
+    """int64 numbers when ``key ± delta`` (and ``-key``) cannot overflow, else Python ints."""
+    numbers = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    widest = max(abs(int(numbers.min())), abs(int(numbers.max()))) if len(numbers) else 0
+    if widest + abs(delta) < 2**62:
+        return numbers, delta
+    return np.asarray(numbers, dtype=object), delta
 
 
 # --- frame aggregates ---------------------------------------------------------------
