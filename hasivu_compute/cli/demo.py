@@ -83,6 +83,17 @@ def _questions(c: Any, school: int, week_start: dt.date) -> list[tuple[str, Any]
             ),
         ),
         (
+            f"School {school}: favourite item per week (window)",
+            c.sql_df(
+                "SELECT week, item_id, orders FROM (SELECT CAST(date_trunc('week', meal_date) AS DATE) AS week, "
+                "item_id, count(*) AS orders, rank() OVER (PARTITION BY "
+                "CAST(date_trunc('week', meal_date) AS DATE) ORDER BY count(*) DESC, item_id) "
+                "AS r "
+                f"FROM orders WHERE school_id = {school} AND status = 'paid' "
+                "GROUP BY week, item_id) WHERE r = 1 ORDER BY week LIMIT 10"
+            ),
+        ),
+        (
             "SQL: orders by status",
             c.sql_df(
                 "SELECT status, count(*) AS orders, sum(amount) AS amount "

@@ -38,6 +38,7 @@ def test_demo_answers_every_dashboard_question(
         "Top menu items",
         "week of",
         "Participation",
+        "favourite item per week",
         "SQL",
     ):
         assert title in out, f"missing answer: {title}\n{out}"
@@ -67,7 +68,7 @@ def _answers_match_duckdb(answers: dict[str, pa.Table]) -> None:
     def duck(sql: str) -> list[dict[str, Any]]:
         return con.sql(sql).to_arrow_table().to_pylist()
 
-    assert len(answers) == 5, sorted(answers)
+    assert len(answers) == 6, sorted(answers)
     _same_rows(
         answers["Revenue by school and month (top 10)"],
         duck(
@@ -102,6 +103,17 @@ def _answers_match_duckdb(answers: dict[str, pa.Table]) -> None:
             "round(100.0 * p.students_ordering / s.enrolment, 1) AS participation_pct "
             "FROM p JOIN schools s ON p.school_id = s.school_id "
             "ORDER BY participation_pct, s.school_id LIMIT 10"
+        ),
+    )
+    favourite = answers["School 17: favourite item per week (window)"]
+    assert favourite.num_rows > 0
+    _same_rows(
+        favourite,
+        duck(
+            "SELECT week, item_id, orders FROM (SELECT CAST(date_trunc('week', meal_date) AS DATE) AS week, "
+            "item_id, count(*) AS orders, rank() OVER (PARTITION BY CAST(date_trunc('week', "
+            "meal_date) AS DATE) ORDER BY count(*) DESC, item_id) AS r FROM orders WHERE school_id = 17 "
+            "AND status = 'paid' GROUP BY week, item_id) WHERE r = 1 ORDER BY week LIMIT 10"
         ),
     )
     _same_rows(
