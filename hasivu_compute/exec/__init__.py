@@ -2,21 +2,24 @@
 
 No Ray here: the runtime ships :class:`~hasivu_compute.plan.physical.Fragment`
 values to shard actors and calls :func:`run_fragment` there and :func:`merge`
-on the driver.
+on the driver. The operators compute with :mod:`.kernels` (aggregate steps).
 """
 
 from __future__ import annotations
 
 from hasivu_compute.exec.execute import QueryPlans, execute, prepare, run_physical
 from hasivu_compute.exec.fragment import run_fragment, scan_fragment
+from hasivu_compute.exec.kernels.aggsteps import AggregateSteps, aggregate, split_aggregate
 from hasivu_compute.exec.merge import merge
 from hasivu_compute.exec.operators import run_node
 from hasivu_compute.exec.reader import CatalogReader, FragmentReader
 
 __all__ = [
+    "AggregateSteps",
     "CatalogReader",
     "FragmentReader",
     "QueryPlans",
+    "aggregate",
     "execute",
     "merge",
     "prepare",
@@ -24,4 +27,5 @@ __all__ = [
     "run_node",
     "run_physical",
     "scan_fragment",
+    "split_aggregate",
 ]

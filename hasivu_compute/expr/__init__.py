@@ -8,7 +8,7 @@ Public surface (see the contract): node classes, builders ``col``, ``lit``,
 from __future__ import annotations
 
 from hasivu_compute.expr.aggregates import AGGREGATES, AggregateFunction, aggregate_function
-from hasivu_compute.expr.aggsteps import AggregateSteps, aggregate, split_aggregate
+from hasivu_compute.expr.aggsplit import AggregateLayout, aggregate_layout
 from hasivu_compute.expr.arrow import to_arrow_expression
 from hasivu_compute.expr.binder import SCALAR_FUNCTIONS, bind
 from hasivu_compute.expr.evaluate import evaluate, evaluate_column
@@ -65,7 +65,7 @@ __all__ = [
     "SCALAR_FUNCTIONS",
     "AggCall",
     "AggregateFunction",
-    "AggregateSteps",
+    "AggregateLayout",
     "Alias",
     "BoundColumn",
     "Call",
@@ -76,9 +76,9 @@ __all__ = [
     "Expr",
     "InList",
     "Literal",
-    "aggregate",
     "aggregate_calls",
     "aggregate_function",
+    "aggregate_layout",
     "bind",
     "coalesce",
     "col",
@@ -97,7 +97,6 @@ __all__ = [
     "rewrite_not",
     "simplify",
     "simplify_boolean",
-    "split_aggregate",
     "split_conjunction",
     "split_disjunction",
     "to_arrow_expression",
