@@ -16,8 +16,8 @@ import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import ExecutionError
 from hasivu_compute.exec.kernels.aggsteps import AggregateSteps
+from hasivu_compute.exec.kernels.evaluate import evaluate, evaluate_column
 from hasivu_compute.exec.kernels.floats import canonical_floats
-from hasivu_compute.expr.evaluate import evaluate, evaluate_column
 from hasivu_compute.plan._expr import Expr, output_name
 from hasivu_compute.plan.aggregation import agg_layout, input_schema_of
 from hasivu_compute.plan.nodes import (

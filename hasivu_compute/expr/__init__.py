@@ -1,17 +1,18 @@
-"""Immutable expression tree, builders, binder, evaluation on Arrow, simplifier, pruning evaluators.
+"""Immutable expression tree, builders, binder, type rules, simplifier, pruning evaluators.
 
 Public surface (see the contract): node classes, builders ``col``, ``lit``,
-``count``, ``when``, ``coalesce``; ``bind``; ``evaluate``; ``output_name``,
+``count``, ``when``, ``coalesce``; ``bind``; ``output_name``,
 ``columns_referenced``, ``split_conjunction``, ``is_aggregate`` and friends.
+
+Computing on data is execution's: evaluating an expression on Arrow, running
+aggregates and the Acero translation live in :mod:`hasivu_compute.exec.kernels`.
 """
 
 from __future__ import annotations
 
 from hasivu_compute.expr.aggregates import AGGREGATES, AggregateFunction, aggregate_function
 from hasivu_compute.expr.aggsplit import AggregateLayout, aggregate_layout
-from hasivu_compute.expr.arrow import to_arrow_expression
 from hasivu_compute.expr.binder import SCALAR_FUNCTIONS, bind
-from hasivu_compute.expr.evaluate import evaluate, evaluate_column
 from hasivu_compute.expr.nodes import (
     AggCall,
     Alias,
@@ -85,8 +86,6 @@ __all__ = [
     "columns_referenced",
     "conjunction",
     "count",
-    "evaluate",
-    "evaluate_column",
     "fold_constants",
     "is_aggregate",
     "is_bound",
@@ -99,7 +98,6 @@ __all__ = [
     "simplify_boolean",
     "split_conjunction",
     "split_disjunction",
-    "to_arrow_expression",
     "transform",
     "unalias",
     "unbind",

@@ -34,12 +34,12 @@ from hasivu_compute.exec.kernels.aggregates import (
     aggregate_kernel,
     distinct_per_group,
 )
+from hasivu_compute.exec.kernels.evaluate import evaluate_column
 from hasivu_compute.exec.kernels.floats import canonical_floats, finish_nan_max, lower_nan_max
 from hasivu_compute.exec.kernels.liststates import gathered
 from hasivu_compute.exec.kernels.sums import finish_integer_sums, lower_integer_sums
 from hasivu_compute.expr.aggsplit import AggregateLayout, aggregate_layout, argument_type
 from hasivu_compute.expr.casts import cast_value
-from hasivu_compute.expr.evaluate import evaluate_column
 from hasivu_compute.expr.nodes import AggCall, Expr
 
 _DUMMY_KEY = "__hc_group"

@@ -8,7 +8,8 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hasivu_compute.expr import Expr, bind, col, evaluate_column, lit, to_arrow_expression
+from hasivu_compute.exec import evaluate_column, to_arrow_expression
+from hasivu_compute.expr import Expr, bind, col, lit
 
 from .conftest import SCHEMA, tables, values_equal
 from .exprgen import boolean, numeric

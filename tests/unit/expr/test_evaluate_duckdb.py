@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hasivu_compute._core.errors import InvalidDataError
-from hasivu_compute.expr import Expr, bind, coalesce, col, evaluate_column, lit, when
+from hasivu_compute.exec import evaluate_column
+from hasivu_compute.expr import Expr, bind, coalesce, col, lit, when
 
 from .conftest import tables, values_equal
 from .exprgen import Pair, boolean, numeric

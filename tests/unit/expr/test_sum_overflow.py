@@ -119,8 +119,8 @@ def test_narrow_integer_sums_widen_without_overflow() -> None:
 
 
 def test_row_arithmetic_overflow_is_the_same_typed_error() -> None:
+    from hasivu_compute.exec.kernels.evaluate import evaluate
     from hasivu_compute.expr.binder import bind
-    from hasivu_compute.expr.evaluate import evaluate
 
     table = _table([BIG])
     with pytest.raises(ArithmeticOverflowError, match="overflow"):
