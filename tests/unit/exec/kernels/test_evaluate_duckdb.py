@@ -19,8 +19,8 @@ from hasivu_compute._core.errors import InvalidDataError
 from hasivu_compute.exec import evaluate_column
 from hasivu_compute.expr import Expr, bind, coalesce, col, lit, when
 
+from ...expr.exprgen import Pair, boolean, numeric
 from .conftest import tables, values_equal
-from .exprgen import Pair, boolean, numeric
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
