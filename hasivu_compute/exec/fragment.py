@@ -48,7 +48,7 @@ def dictionary_columns(fragment: Fragment) -> frozenset[str]:
     """String columns the scan reads dictionary-typed (indices into each block's distinct values).
 
     Why: decoding low-cardinality strings is then free, ``status = 'paid'`` compares
-    the few distinct values (``expr.evaluate.per_distinct``), and a hash group-by on
+    the few distinct values (``exec.kernels.evaluate.per_distinct``), and a hash group-by on
     dictionary keys hashes int32 indices (TPC-H Q1's partial aggregate over 1M rows:
     38 ms of string-key hashing vs 18 ms on dictionary keys). Chosen only where no
     kernel downstream needs plain strings: columns the predicate alone reads, and

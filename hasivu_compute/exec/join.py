@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import ExecutionError
-from hasivu_compute.expr.evaluate import evaluate, evaluate_column
-from hasivu_compute.expr.floats import canonical_floats
+from hasivu_compute.exec.kernels.evaluate import evaluate, evaluate_column
+from hasivu_compute.exec.kernels.floats import canonical_floats
 from hasivu_compute.plan.nodes import Join
 
 #: Pairs tested at once by a join without keys (a cross join, or one on inequalities).

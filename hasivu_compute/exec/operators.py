@@ -15,10 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import ExecutionError
-from hasivu_compute.expr.evaluate import evaluate, evaluate_column
-from hasivu_compute.expr.floats import canonical_floats
+from hasivu_compute.exec.kernels.aggsteps import AggregateSteps
+from hasivu_compute.exec.kernels.evaluate import evaluate, evaluate_column
+from hasivu_compute.exec.kernels.floats import canonical_floats
 from hasivu_compute.plan._expr import Expr, output_name
-from hasivu_compute.plan.aggregation import agg_steps, input_schema_of
+from hasivu_compute.plan.aggregation import agg_layout, input_schema_of
 from hasivu_compute.plan.nodes import (
     Aggregate,
     Distinct,
@@ -188,7 +189,7 @@ def _exchange(node: PlanNode, table: pa.Table) -> pa.Table:
 
 def _aggregate(node: PlanNode, table: pa.Table) -> pa.Table:
     assert isinstance(node, Aggregate)
-    steps = agg_steps(node.keys, node.aggs, input_schema_of(node))
+    steps = AggregateSteps(agg_layout(node.keys, node.aggs, input_schema_of(node)))
     if isinstance(node, PartialAggregate):
         out: pa.Table = steps.partial(table)
         return out

@@ -30,8 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from hasivu_compute.expr.evaluate import evaluate_column
-from hasivu_compute.expr.floats import canonical_floats
+from hasivu_compute.exec.kernels.evaluate import evaluate_column
+from hasivu_compute.exec.kernels.floats import canonical_floats
 from hasivu_compute.plan.nodes import Join
 from hasivu_compute.schema.partition import hash_values
 

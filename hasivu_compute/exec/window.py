@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import ArithmeticOverflowError, ExecutionError
-from hasivu_compute.expr.evaluate import evaluate_column
+from hasivu_compute.exec.kernels.evaluate import evaluate_column
 from hasivu_compute.plan._expr import Expr, WindowCall, output_name, unalias
 
 __all__ = ["window_table"]

@@ -1,17 +1,18 @@
-"""Immutable expression tree, builders, binder, evaluation on Arrow, simplifier, pruning evaluators.
+"""Immutable expression tree, builders, binder, type rules, simplifier, pruning evaluators.
 
 Public surface (see the contract): node classes, builders ``col``, ``lit``,
-``count``, ``when``, ``coalesce``; ``bind``; ``evaluate``; ``output_name``,
+``count``, ``when``, ``coalesce``; ``bind``; ``output_name``,
 ``columns_referenced``, ``split_conjunction``, ``is_aggregate`` and friends.
+
+Computing on data is execution's: evaluating an expression on Arrow, running
+aggregates and the Acero translation live in :mod:`hasivu_compute.exec.kernels`.
 """
 
 from __future__ import annotations
 
 from hasivu_compute.expr.aggregates import AGGREGATES, AggregateFunction, aggregate_function
-from hasivu_compute.expr.aggsteps import AggregateSteps, aggregate, split_aggregate
-from hasivu_compute.expr.arrow import to_arrow_expression
+from hasivu_compute.expr.aggsplit import AggregateLayout, aggregate_layout
 from hasivu_compute.expr.binder import SCALAR_FUNCTIONS, bind
-from hasivu_compute.expr.evaluate import evaluate, evaluate_column
 from hasivu_compute.expr.nodes import (
     AggCall,
     Alias,
@@ -65,7 +66,7 @@ __all__ = [
     "SCALAR_FUNCTIONS",
     "AggCall",
     "AggregateFunction",
-    "AggregateSteps",
+    "AggregateLayout",
     "Alias",
     "BoundColumn",
     "Call",
@@ -76,17 +77,15 @@ __all__ = [
     "Expr",
     "InList",
     "Literal",
-    "aggregate",
     "aggregate_calls",
     "aggregate_function",
+    "aggregate_layout",
     "bind",
     "coalesce",
     "col",
     "columns_referenced",
     "conjunction",
     "count",
-    "evaluate",
-    "evaluate_column",
     "fold_constants",
     "is_aggregate",
     "is_bound",
@@ -97,10 +96,8 @@ __all__ = [
     "rewrite_not",
     "simplify",
     "simplify_boolean",
-    "split_aggregate",
     "split_conjunction",
     "split_disjunction",
-    "to_arrow_expression",
     "transform",
     "unalias",
     "unbind",

@@ -1,13 +1,13 @@
-"""Aggregate functions that split into partial → combine → finalize.
+"""Aggregate functions: the registry and the type rules the binder and planner need.
 
-Each function in :data:`AGGREGATES` describes its per-group *state* (the partial
-columns moved between shards) as Arrow hash aggregations: ``partial_specs`` run
-on raw input grouped by the keys, ``combine_specs`` on concatenated states
-grouped again, and ``finalize`` turns a state into the result column. Group-by
-work is pyarrow's hash kernels (``Table.group_by().aggregate()``), except the
-distinct-value lists, built on Polars (faster here, see ``aggsteps``), so the plan layer can run partials on shards and combine / finalize on the
-gatherer (dask-expr's chunk / combine / aggregate). :mod:`.aggsteps` wires a
-whole ``Aggregate`` node (keys, several aggregates, expressions over them).
+Each function in :data:`AGGREGATES` says which arguments it takes and what it returns
+(:meth:`~AggregateFunction.result_type`, ``input_type``, ``arity``,
+``argument_type``), the types of its per-group *state* (the partial columns moved
+between shards: :meth:`~AggregateFunction.state_types`, from which the planner lays
+out partial results, see :mod:`.aggsplit`), and whether combining partials is exact.
+How states are computed (partial → combine → finalize on Arrow, dask-expr's chunk /
+combine / aggregate) is execution's: :mod:`hasivu_compute.exec.kernels.aggregates`
+holds one kernel per registered name.
 
 States, per function (``n`` counts non-null inputs):
 
@@ -24,82 +24,95 @@ var_* / stddev_*              n, mean, m2 (Chan et al. parallel merge)     yes
 approx_count_distinct         HLL sketch (lg_k=12, HLL_8), serialized      ±1.6%
 approx_quantile(q)            KLL doubles sketch (k=200), serialized       ±1.3% rank
 median / quantile_cont /      the group's non-NULL values (a list)         yes
-quantile_disc (``quantiles``)
-string_agg (``string_agg``)   the group's values (+ ORDER BY keys)         yes
+quantile_disc
+string_agg                    the group's values (+ ORDER BY keys)         yes
 ============================  ===========================================  =======
 """
 
 from __future__ import annotations
 
-import collections
-import math
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
 
-import datasketches as ds
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.types as pat
 
-from hasivu_compute._core.errors import BindError, near_matches
+from hasivu_compute._core.errors import BindError, UnsupportedSQLError, near_matches
 from hasivu_compute.expr import types as T
-from hasivu_compute.expr.aggbase import (
-    GATHER,
-    AggregateFunction,
-    Spec,
-    group_ids,
-    require_numeric,
-    spec_output_name,
-)
 from hasivu_compute.expr.nodes import AggCall
-from hasivu_compute.expr.quantiles import QUANTILE_FUNCTIONS
-from hasivu_compute.expr.string_agg import STRING_AGG
 
 __all__ = [
     "AGGREGATES",
-    "EXACT_SUM",
-    "GATHER",
-    "UNION_VALUES",
-    "UNIQUE_COUNT",
-    "UNIQUE_VALUES",
-    "WIDE_SUM",
     "WIDE_SUM_TYPE",
     "AggregateFunction",
-    "Spec",
     "aggregate_function",
     "canonical_aggregate_name",
-    "distinct_per_group",
-    "merge_moments",
-    "spec_output_name",
+    "quantile_interpolated_type",
+    "quantile_interpolates",
+    "quantile_values",
+    "require_numeric",
+    "string_agg_order",
 ]
 
-_ONLY_VALID = pc.CountOptions(mode="only_valid")
-#: Pseudo group-by functions (see ``aggsteps``): the group's distinct non-null values as a
-#: list, and the distinct union of a list column's lists. They run on Polars, which
-#: builds per-group unique lists faster than Arrow's ``hash_distinct`` (measured numbers
-#: in ``aggsteps._polars_group``), with an Arrow fallback for types Polars lacks.
-UNIQUE_VALUES = "unique_values"
-UNION_VALUES = "union_values"
-#: The number of distinct non-null values (one-shot aggregation: no state to merge).
-UNIQUE_COUNT = "unique_count"
-#: Pseudo group-by functions for integer sums (lowered in ``expr.sums``): the exact sum
-#: in the input's type (int64 / uint64), raising ``ArithmeticOverflowError`` when it does
-#: not fit, never wrapping; and the exact sum as ``decimal128(38, 0)`` (avg's state).
-EXACT_SUM = "exact_sum"
-WIDE_SUM = "wide_sum"
+#: avg's exact sum of integers (and the wide form of integer sums, see ``exec.kernels.sums``).
 WIDE_SUM_TYPE = pa.decimal128(38, 0)
-HLL_LG_K = 12
-KLL_K = 200
 
 
-def _integer_argument(func: AggregateFunction, call: AggCall) -> bool:
-    """Whether ``call``'s argument reaches the partial as an integer column."""
-    if not call.args:
-        return False
-    dtype = call.args[0].dtype
-    return dtype is not None and pat.is_integer(func.input_type(dtype))
+@dataclass(frozen=True, slots=True)
+class AggregateFunction(ABC):
+    """Base: the types of a decomposable aggregate. Subclasses override what they change."""
+
+    name: str
+
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        """Type of the final column (checks the input type: BindError if unsupported)."""
+        return pa.float64()
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        """Type the argument is cast to before the partial (e.g. sums widen to int64)."""
+        return input_type
+
+    def arity(self, call: AggCall) -> int:
+        """How many arguments ``call`` must have (string_agg adds its ORDER BY keys)."""
+        return 1
+
+    def argument_type(self, arg_types: list[pa.DataType], call: AggCall) -> pa.DataType | None:
+        """Type of the one column the partial reads, from the bound arguments' types.
+
+        One argument: :meth:`input_type` of it. Several (see :meth:`arity`) are packed
+        into a struct column by the aggregate steps (fields ``a0``, ``a1``, ...).
+        """
+        if not arg_types:
+            return None
+        if len(arg_types) == 1:
+            return self.input_type(arg_types[0])
+        first = self.input_type(arg_types[0])
+        fields = [pa.field("a0", first)]
+        fields += [pa.field(f"a{i}", t) for i, t in enumerate(arg_types[1:], start=1)]
+        return pa.struct(fields)
+
+    @abstractmethod
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        """Types of the state columns, in order (``input_type``: :meth:`argument_type`)."""
+        ...
+
+    @property
+    def exact(self) -> bool:
+        """Whether combining partials gives exactly the one-shot result."""
+        return True
+
+
+def require_numeric(name: str, input_type: pa.DataType | None) -> pa.DataType:
+    """``input_type`` if it is numeric (or NULL); BindError naming ``name`` otherwise."""
+    if input_type is None:
+        raise BindError(f"{name} needs an argument")
+    if not (T.is_numeric(input_type) or T.is_null_type(input_type)):
+        raise BindError(f"{name} needs a numeric argument, got {input_type}")
+    return input_type
+
+
+def _plain(dtype: pa.DataType) -> pa.DataType:
+    return dtype.value_type if pat.is_dictionary(dtype) else dtype
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,27 +125,6 @@ class _Count(AggregateFunction):
             assert input_type is not None
             return [pa.large_list(input_type)]  # what Polars produces: no conversion
         return [pa.int64()]
-
-    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        if arg is None:
-            return [([], "count_all", None)]
-        if call.distinct:
-            return [(arg, UNIQUE_VALUES, None)]
-        return [(arg, "count", _ONLY_VALID)]
-
-    def one_shot_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        if call.distinct:
-            return [(str(arg), UNIQUE_COUNT, None)]  # a count, not the value lists
-        return self.partial_specs(arg, call)
-
-    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        return [(states[0], UNION_VALUES if call.distinct else "sum", None)]
-
-    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
-        if call.distinct and not pat.is_integer(states[0].type):
-            lengths = pc.list_value_length(states[0])
-            return pc.cast(pc.fill_null(lengths, 0), pa.int64())
-        return pc.fill_null(pc.cast(states[0], pa.int64()), 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +147,6 @@ class _Sum(AggregateFunction):
     def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
         return [self.result_type(input_type, call)]
 
-    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        return [(str(arg), self._fn(call), None)]
-
-    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        return [(states[0], self._fn(call), None)]
-
-    def _fn(self, call: AggCall) -> str:
-        """Integer sums are exact or raise (DuckDB widens to HUGEINT; we keep int64)."""
-        return EXACT_SUM if _integer_argument(self, call) else "sum"
-
 
 @dataclass(frozen=True, slots=True)
 class _MinMax(AggregateFunction):
@@ -177,12 +159,6 @@ class _MinMax(AggregateFunction):
 
     def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
         return [self.result_type(input_type, call)]
-
-    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        return [(str(arg), self.name, None)]
-
-    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        return [(states[0], self.name, None)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,18 +179,6 @@ class _Avg(AggregateFunction):
         exact = input_type is not None and pat.is_integer(input_type)
         return [WIDE_SUM_TYPE if exact else pa.float64(), pa.int64()]
 
-    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        total = WIDE_SUM if _integer_argument(self, call) else "sum"
-        return [(str(arg), total, None), (str(arg), "count", _ONLY_VALID)]
-
-    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        return [(states[0], "sum", None), (states[1], "sum", None)]
-
-    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
-        total, n = states
-        n = pc.if_else(pc.equal(n, 0), pa.scalar(None, pa.int64()), n)
-        return pc.divide(pc.cast(total, pa.float64()), pc.cast(n, pa.float64()))
-
 
 @dataclass(frozen=True, slots=True)
 class _Variance(AggregateFunction):
@@ -230,109 +194,6 @@ class _Variance(AggregateFunction):
     def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
         return [pa.int64(), pa.float64(), pa.float64()]
 
-    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        a = str(arg)
-        return [
-            (a, "count", _ONLY_VALID),
-            (a, "mean", None),
-            (a, "variance", pc.VarianceOptions(ddof=0)),
-        ]
-
-    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        n, mean, var = columns
-        n = pc.cast(n, pa.int64())
-        m2 = pc.fill_null(pc.multiply(var, pc.cast(n, pa.float64())), 0.0)
-        return [n, pc.fill_null(mean, 0.0), m2]
-
-    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        return [(s, "list", None) for s in states]
-
-    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        return list(merge_moments(*columns))
-
-    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
-        n = pc.cast(pc.fill_null(states[0], 0), pa.float64())
-        m2 = pc.fill_null(states[2], 0.0)
-        ddof = 0.0 if self.name.endswith("_pop") else 1.0
-        denom = pc.subtract(n, ddof)
-        denom = pc.if_else(pc.less_equal(denom, 0.0), pa.scalar(None, pa.float64()), denom)
-        var = pc.divide(m2, denom)
-        var = pc.if_else(pc.less(var, 0.0), 0.0, var)  # rounding can dip below zero
-        return pc.sqrt(var) if self.name.startswith("stddev") else var
-
-
-def merge_moments(
-    n_lists: pa.Array, mean_lists: pa.Array, m2_lists: pa.Array
-) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Merge per-partial (n, mean, m2) lists of each group (Chan et al.), vectorised.
-
-    ``m2 = Σ m2_i + Σ n_i (mean_i − mean)²`` avoids the cancellation of the
-    sum-of-squares formula when the mean is large relative to the spread.
-    """
-    groups = len(n_lists)
-    gid, n_flat = group_ids(n_lists)
-    n = pc.fill_null(n_flat, 0).to_numpy(zero_copy_only=False).astype(np.float64)
-    mean = pc.fill_null(pc.list_flatten(mean_lists), 0.0).to_numpy(zero_copy_only=False)
-    m2 = pc.fill_null(pc.list_flatten(m2_lists), 0.0).to_numpy(zero_copy_only=False)
-    total = np.bincount(gid, weights=n, minlength=groups)
-    weighted = np.bincount(gid, weights=n * mean, minlength=groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        grand = np.where(total > 0, weighted / np.where(total > 0, total, 1), 0.0)
-    spread = n * (mean - grand[gid]) ** 2
-    m2_total = np.bincount(gid, weights=m2 + spread, minlength=groups)
-    return (
-        pa.array(total.astype(np.int64)),
-        pa.array(grand, type=pa.float64()),
-        pa.array(m2_total, type=pa.float64()),
-    )
-
-
-def distinct_per_group(row_lists: pa.Array, values_lists: pa.Array) -> pa.Array:
-    """Per group, the distinct values of the ``values_lists`` rows listed in ``row_lists``.
-
-    ``row_lists`` (``list<uint64>``, one row per group) holds indices into
-    ``values_lists`` (``list<T>``, the states being merged). Vectorised: explode to
-    (group, value) pairs, de-duplicate with a hash group-by, sort by group and
-    rebuild list offsets.
-    """
-    groups = len(row_lists)
-    gid_rows, rows = group_ids(row_lists)
-    picked = pc.take(values_lists, rows)
-    picked = picked.combine_chunks() if isinstance(picked, pa.ChunkedArray) else picked
-    gid_values = pc.list_parent_indices(picked).to_numpy(zero_copy_only=False)
-    values = pc.list_flatten(picked)
-    gid = gid_rows[gid_values] if len(gid_values) else np.zeros(0, dtype=np.int64)
-    pairs = pa.table({"g": pa.array(gid, type=pa.int64()), "v": values})
-    unique = pairs.group_by(["g", "v"], use_threads=False).aggregate([])
-    order = pc.sort_indices(unique["g"])
-    g_sorted = pc.take(unique["g"], order).to_numpy()
-    v_sorted = pc.take(unique["v"], order).combine_chunks()
-    offsets = np.searchsorted(g_sorted, np.arange(groups + 1)).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), v_sorted.cast(values_lists.type.value_type))
-
-
-# --- sketches -------------------------------------------------------------------------
-# datasketches offers no vectorised HLL update, so the sketch functions loop in
-# Python per group (over the group's distinct values); everything else is Arrow.
-
-
-def _hll_values(values: pa.Array) -> list[object]:
-    """Python values hashed identically on every shard (temporal → int, decimal → str)."""
-    dtype = values.type
-    if pat.is_temporal(dtype):
-        values = pc.cast(values, pa.int64())
-    elif T.is_decimal(dtype) or pat.is_boolean(dtype):
-        values = pc.cast(values, pa.string() if T.is_decimal(dtype) else pa.int64())
-    elif T.is_binary(dtype):
-        return [bytes(v).hex() for v in values.to_pylist()]
-    return list(values.to_pylist())
-
-
-def _build_hll(values: Sequence[object]) -> bytes:
-    sketch = ds.hll_sketch(HLL_LG_K, ds.HLL_8)
-    collections.deque(map(sketch.update, values), maxlen=0)  # C-level loop, no bytecode per value
-    return bytes(sketch.serialize_compact())
-
 
 @dataclass(frozen=True, slots=True)
 class _ApproxCountDistinct(AggregateFunction):
@@ -344,60 +205,9 @@ class _ApproxCountDistinct(AggregateFunction):
     def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
         return [pa.binary()]
 
-    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        return [(str(arg), "distinct", _ONLY_VALID)]
-
-    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        parents, flat = group_ids(columns[0])
-        values = _hll_values(flat)
-        bounds = np.searchsorted(parents, np.arange(len(columns[0]) + 1))
-        sketches = [_build_hll(values[bounds[i] : bounds[i + 1]]) for i in range(len(bounds) - 1)]
-        return [pa.array(sketches, type=pa.binary())]
-
-    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        return [(states[0], "list", None)]
-
-    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        return [
-            _merge_sketch_lists(
-                columns[0],
-                lambda: ds.hll_union(HLL_LG_K),
-                lambda acc, blob: acc.update(ds.hll_sketch.deserialize(blob)),
-                lambda acc: bytes(acc.get_result(ds.HLL_8).serialize_compact()),
-            )
-        ]
-
-    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
-        estimates = [
-            0 if blob is None else round(ds.hll_sketch.deserialize(blob).get_estimate())
-            for blob in states[0].to_pylist()
-        ]
-        return pa.array(estimates, type=pa.int64())
-
     @property
     def exact(self) -> bool:
         return False
-
-
-def _merge_sketch_lists(
-    groups: pa.Array,
-    new: Callable[[], Any],
-    add: Callable[[Any, bytes], None],
-    dump: Callable[[Any], bytes],
-) -> pa.Array:
-    """One merged sketch per group, from a list column of serialized partial sketches.
-
-    Shared by the HLL and KLL combines; nulls (empty partials) are skipped. The
-    loop is per partial sketch, not per row: datasketches merges whole sketches.
-    """
-    merged = []
-    for group in groups.to_pylist():
-        acc = new()
-        for blob in group or ():
-            if blob is not None:
-                add(acc, blob)
-        merged.append(dump(acc))
-    return pa.array(merged, type=pa.binary())
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,52 +225,120 @@ class _ApproxQuantile(AggregateFunction):
     def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
         return [pa.binary()]
 
-    def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
-        return [(str(arg), "list", None)]
-
-    def partial_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        parents, flat = group_ids(columns[0])
-        valid = pc.is_valid(flat).to_numpy(zero_copy_only=False)
-        numbers = pc.fill_null(flat, 0.0).to_numpy(zero_copy_only=False)[valid]
-        parents = parents[valid]
-        bounds = np.searchsorted(parents, np.arange(len(columns[0]) + 1))
-        out = []
-        for i in range(len(bounds) - 1):
-            sketch = ds.kll_doubles_sketch(KLL_K)
-            chunk = numbers[bounds[i] : bounds[i + 1]]
-            chunk = chunk[~np.isnan(chunk)]
-            if len(chunk):
-                sketch.update(np.ascontiguousarray(chunk, dtype=np.float64))
-            out.append(bytes(sketch.serialize()))
-        return [pa.array(out, type=pa.binary())]
-
-    def combine_specs(self, states: list[str], call: AggCall) -> list[Spec]:
-        return [(states[0], "list", None)]
-
-    def combine_finish(self, columns: list[pa.Array], call: AggCall) -> list[pa.Array]:
-        return [
-            _merge_sketch_lists(
-                columns[0],
-                lambda: ds.kll_doubles_sketch(KLL_K),
-                lambda acc, blob: acc.merge(ds.kll_doubles_sketch.deserialize(blob)),
-                lambda acc: bytes(acc.serialize()),
-            )
-        ]
-
-    def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
-        """The smallest retained value whose inclusive rank reaches ``q`` (the
-        ``quantile_disc`` convention: exact while a group holds fewer than k values)."""
-        q = float(call.option("q"))  # type: ignore[arg-type]
-        out: list[float | None] = []
-        for blob in states[0].to_pylist():
-            sketch = None if blob is None else ds.kll_doubles_sketch.deserialize(blob)
-            value = None if sketch is None or sketch.is_empty() else sketch.get_quantile(q, True)
-            out.append(None if value is None or math.isnan(value) else float(value))
-        return pa.array(out, type=pa.float64())
-
     @property
     def exact(self) -> bool:
         return False
+
+
+# --- exact quantiles (the rules are in exec.kernels.quantiles' docstring) ---------------
+
+
+def quantile_values(call: AggCall) -> tuple[float, ...]:
+    """The quantiles of ``call`` (median: 0.5), each checked to be in [-1, 1]."""
+    if call.fn == "median":
+        return (0.5,)
+    q = call.option("q")
+    values = q if isinstance(q, tuple) else (q,)
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise BindError(f"{call.fn}: the quantile must be a number, got {value!r}")
+        if not -1.0 <= value <= 1.0:
+            raise BindError(f"{call.fn}: the quantile must be in [-1, 1], got {value!r}")
+    if len({v < 0 for v in values}) > 1:
+        raise BindError(f"{call.fn}: the quantiles must be all >= 0 or all < 0, got {q!r}")
+    return tuple(float(v) for v in values)
+
+
+def quantile_interpolates(name: str, input_type: pa.DataType) -> bool:
+    """Whether quantile function ``name`` over ``input_type`` interpolates (else it picks
+    a value): ``median`` of numbers is ``quantile_cont``, of other types ``quantile_disc``."""
+    if name == "quantile_disc":
+        return False
+    if name == "median":
+        return T.is_numeric(input_type) or T.is_null_type(input_type) or _temporal(input_type)
+    return True
+
+
+def _temporal(dtype: pa.DataType) -> bool:
+    return bool(pat.is_temporal(dtype))
+
+
+def quantile_interpolated_type(name: str, dtype: pa.DataType) -> pa.DataType:
+    """The result type of an interpolating quantile over ``dtype``: DOUBLE, except that
+    FLOAT and DECIMAL keep their type; dates and times are refused (DuckDB averages them).
+    """
+    if _temporal(dtype):
+        raise UnsupportedSQLError(
+            f"{name}() of a {dtype} column (DuckDB interpolates dates and times)",
+            hint="use quantile_disc(), which picks one of the values, or cast to a number",
+        )
+    if not (T.is_numeric(dtype) or T.is_null_type(dtype)):
+        raise BindError(f"{name} needs a numeric argument, got {dtype}")
+    if T.is_decimal(dtype) or pat.is_float32(dtype):
+        return dtype
+    return pa.float64()
+
+
+@dataclass(frozen=True, slots=True)
+class _Quantile(AggregateFunction):
+    """``median``, ``quantile_cont``, ``quantile_disc``: the state is the group's values."""
+
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        if input_type is None:
+            raise BindError(f"{self.name} needs an argument")
+        quantile_values(call)
+        dtype = _plain(input_type)
+        if pat.is_nested(dtype):
+            raise BindError(f"{self.name} needs an orderable argument, got {dtype}")
+        if quantile_interpolates(self.name, dtype):
+            dtype = quantile_interpolated_type(self.name, dtype)
+        return pa.list_(dtype) if isinstance(call.option("q"), tuple) else dtype
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        return _plain(input_type)
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        assert input_type is not None
+        return [pa.large_list(input_type)]
+
+
+# --- string_agg (the rules are in exec.kernels.string_agg's docstring) ------------------
+
+
+def string_agg_order(call: AggCall) -> tuple[tuple[bool, bool], ...]:
+    """string_agg's ORDER BY: one ``(descending, nulls_first)`` pair per key argument."""
+    order = call.option("order", ())
+    assert isinstance(order, tuple)
+    return order
+
+
+@dataclass(frozen=True, slots=True)
+class _StringAgg(AggregateFunction):
+    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
+        if input_type is None:
+            raise BindError("string_agg needs an argument")
+        plain = _plain(input_type)
+        if not (T.is_string(plain) or T.is_integer(plain) or T.is_null_type(plain)):
+            raise BindError(
+                f"string_agg needs a string argument, got {plain}; cast it: CAST(x AS VARCHAR)"
+            )
+        sep = call.option("sep")
+        if sep is not None and not isinstance(sep, str):
+            raise BindError(f"string_agg: the separator must be a string, got {sep!r}")
+        return pa.string()
+
+    def input_type(self, input_type: pa.DataType) -> pa.DataType:
+        return pa.string()
+
+    def arity(self, call: AggCall) -> int:
+        return 1 + len(string_agg_order(call))
+
+    def argument_type(self, arg_types: list[pa.DataType], call: AggCall) -> pa.DataType | None:
+        return AggregateFunction.argument_type(self, [_plain(t) for t in arg_types], call)
+
+    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
+        assert input_type is not None
+        return [pa.large_list(input_type)]
 
 
 #: Registry: AggCall.fn -> function object.
@@ -478,8 +356,10 @@ AGGREGATES: dict[str, AggregateFunction] = {
         _Variance("stddev_pop"),
         _ApproxCountDistinct("approx_count_distinct"),
         _ApproxQuantile("approx_quantile"),
-        *QUANTILE_FUNCTIONS,
-        STRING_AGG,
+        _Quantile("median"),
+        _Quantile("quantile_cont"),
+        _Quantile("quantile_disc"),
+        _StringAgg("string_agg"),
     )
 }
 _ALIASES = {

@@ -17,7 +17,7 @@ import pyarrow.types as pat
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr import types as T
 from hasivu_compute.expr.binder import Rule, coerce_to, common_type
-from hasivu_compute.expr.dates import DIFF_UNITS, check_strftime_format
+from hasivu_compute.expr.date_rules import DIFF_UNITS, check_strftime_format
 from hasivu_compute.expr.nodes import Call, Expr, Literal
 
 __all__ = ["RULES"]

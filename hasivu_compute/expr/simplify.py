@@ -1,6 +1,7 @@
 """Expression simplification: one visitor per rewrite, each a public function.
 
-* :func:`fold_constants` evaluates column-free sub-trees to literals.
+* :func:`fold_constants` evaluates column-free sub-trees to literals, with the
+  evaluator execution installs (:func:`use_constant_evaluator`).
 * :func:`simplify_boolean` applies SQL three-valued identities
   (``x AND TRUE → x``, ``x OR TRUE → TRUE``, ``NOT NOT x → x``, dead CASE branches).
 * :func:`rewrite_not` pushes NOT down to the leaves (De Morgan, negated comparisons).
@@ -11,6 +12,7 @@ changed. They work on bound and unbound trees; nodes they create on a bound
 tree are bound too.
 
 >>> import pyarrow as pa
+>>> import hasivu_compute.exec  # installs the evaluator constant folding uses
 >>> from hasivu_compute.expr import bind, col, lit
 >>> pred = bind(~((col("a") > lit(1) + 1) & lit(True)), pa.schema([("a", pa.int64())]))
 >>> str(simplify(pred))
@@ -19,19 +21,35 @@ tree are bound too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeAlias
+
 import pyarrow as pa
 
 from hasivu_compute._core.errors import BindError, HasivuError
 from hasivu_compute.expr import types as T
 from hasivu_compute.expr.binder import bind
-from hasivu_compute.expr.evaluate import evaluate
 from hasivu_compute.expr.nodes import AggCall, Alias, Call, Case, Column, Expr, Literal, lit
 from hasivu_compute.expr.visitors import is_constant, transform
 
 _NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt"}
 _EMPTY_SCHEMA = pa.schema([])
-_EMPTY_BATCH = pa.record_batch([], schema=_EMPTY_SCHEMA)
 _MAX_PASSES = 16
+
+#: Evaluates a bound expression that reads no column (to a Scalar when it is constant).
+ConstantEvaluator: TypeAlias = Callable[[Expr], pa.Scalar | pa.Array | pa.ChunkedArray]
+_EVALUATOR: list[ConstantEvaluator] = []  # at most one: the installed evaluator
+
+
+def use_constant_evaluator(evaluate: ConstantEvaluator) -> None:
+    """Make :func:`fold_constants` compute constant sub-trees with ``evaluate``.
+
+    Why injected: evaluating is execution (the kernels live in ``hasivu_compute.exec``,
+    a layer above this one and above the planner that folds), so ``hasivu_compute.exec``
+    installs its evaluator when it is imported, as every query path does before it
+    plans. Until then nothing is folded: plans stay correct, only unfolded.
+    """
+    _EVALUATOR[:] = [evaluate]
 
 
 def simplify(expr: Expr) -> Expr:
@@ -47,30 +65,40 @@ def simplify(expr: Expr) -> Expr:
 # --- constant folding ---------------------------------------------------------------
 
 
-def fold_constants(expr: Expr) -> Expr:
+def fold_constants(expr: Expr, evaluate: ConstantEvaluator | None = None) -> Expr:
     """Replace every maximal column-free, aggregate-free sub-tree by its literal value.
 
-    A sub-tree whose evaluation fails (``1 // 0``, an overflowing cast) is kept, so
-    the error surfaces when a query actually evaluates it.
+    ``evaluate`` defaults to the installed evaluator (:func:`use_constant_evaluator`);
+    with none, ``expr`` is returned unchanged. A sub-tree whose evaluation fails
+    (``1 // 0``, an overflowing cast) is kept, so the error surfaces when a query
+    actually evaluates it.
     """
+    if evaluate is None:
+        if not _EVALUATOR:
+            return expr
+        evaluate = _EVALUATOR[0]
+    return _fold_tree(expr, evaluate)
+
+
+def _fold_tree(expr: Expr, evaluate: ConstantEvaluator) -> Expr:
     if isinstance(expr, Literal):
         return expr
     if isinstance(expr, Alias):
-        child = fold_constants(expr.child)
+        child = _fold_tree(expr.child, evaluate)
         return expr if child is expr.child else Alias(child, expr.name)
     if is_constant(expr):
-        return _fold(expr)
+        return _fold(expr, evaluate)
     children = expr.children()
-    new = [fold_constants(c) for c in children]
+    new = [_fold_tree(c, evaluate) for c in children]
     if all(n is o for n, o in zip(new, children, strict=True)):
         return expr
     return expr.with_children(new)
 
 
-def _fold(expr: Expr) -> Expr:
+def _fold(expr: Expr, evaluate: ConstantEvaluator) -> Expr:
     try:
         bound = bind(expr, _EMPTY_SCHEMA)
-        value = evaluate(bound, _EMPTY_BATCH)
+        value = evaluate(bound)
     except HasivuError:
         return expr
     if not isinstance(value, pa.Scalar):

@@ -13,7 +13,6 @@ import pyarrow as pa
 
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr.binder import bind
-from hasivu_compute.expr.evaluate import evaluate
 from hasivu_compute.expr.nodes import (
     AggCall,
     Alias,
@@ -50,7 +49,6 @@ __all__ = [
     "col",
     "columns_referenced",
     "conjoin",
-    "evaluate",
     "is_aggregate",
     "is_false",
     "is_true",

@@ -1,8 +1,9 @@
 """The bridge from aggregate plan nodes to the expression layer's split aggregates.
 
-``expr.aggregates.split_aggregate(keys, aggs, schema)`` owns the partial /
-combine / finalize steps and their state layout; the planner only needs the
-schemas (for binding and merge inputs) and the executor the steps.
+``expr.aggsplit.aggregate_layout(keys, aggs, schema)`` owns the state layout of the
+partial / combine / finalize steps; the planner only needs its schemas (for binding
+and merge inputs), and the executor runs the steps over it
+(``exec.kernels.aggsteps.AggregateSteps``).
 """
 
 from __future__ import annotations
@@ -12,19 +13,21 @@ from functools import lru_cache
 import pyarrow as pa
 
 from hasivu_compute._core.errors import PlanError
-from hasivu_compute.expr.aggsteps import AggregateSteps, split_aggregate
+from hasivu_compute.expr.aggsplit import AggregateLayout, aggregate_layout
 from hasivu_compute.plan._expr import Expr
 from hasivu_compute.plan.nodes import Aggregate, FinalAggregate, PlanNode
 
 
-def agg_steps(keys: tuple[Expr, ...], aggs: tuple[Expr, ...], schema: pa.Schema) -> AggregateSteps:
-    """The split-aggregate steps of ``keys`` / ``aggs`` over input ``schema`` (cached)."""
+def agg_layout(
+    keys: tuple[Expr, ...], aggs: tuple[Expr, ...], schema: pa.Schema
+) -> AggregateLayout:
+    """The split-aggregate layout of ``keys`` / ``aggs`` over input ``schema`` (cached)."""
     return _cached(keys, aggs, schema)
 
 
 @lru_cache(maxsize=256)
-def _cached(keys: tuple[Expr, ...], aggs: tuple[Expr, ...], schema: pa.Schema) -> AggregateSteps:
-    return split_aggregate(keys, aggs, schema)
+def _cached(keys: tuple[Expr, ...], aggs: tuple[Expr, ...], schema: pa.Schema) -> AggregateLayout:
+    return aggregate_layout(keys, aggs, schema)
 
 
 def input_schema_of(node: Aggregate) -> pa.Schema:
@@ -41,5 +44,5 @@ def input_schema_of(node: Aggregate) -> pa.Schema:
 
 def partial_schema(node: Aggregate) -> pa.Schema:
     """Output schema of a :class:`PartialAggregate`: key columns plus state columns."""
-    schema: pa.Schema = agg_steps(node.keys, node.aggs, input_schema_of(node)).partial_schema
+    schema: pa.Schema = agg_layout(node.keys, node.aggs, input_schema_of(node)).partial_schema
     return schema

@@ -101,6 +101,7 @@ def explain_text(runner: Any, plan: PlanNode, stage: str | None) -> str:
     ``stage``: None (optimized + physical + distributed), "all", "bound",
     "optimized", "physical" or "distributed" (shard routing only).
     """
+    import hasivu_compute.exec  # noqa: F401  (installs the evaluator constant folding uses)
     from hasivu_compute.plan.explain import explain
 
     source = runner.source()

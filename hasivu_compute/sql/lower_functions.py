@@ -25,7 +25,6 @@ from sqlglot import exp
 from hasivu_compute._core.errors import BindError
 from hasivu_compute.expr import Call, Expr, Literal, make_options
 from hasivu_compute.expr.binder import EXTRACT_FIELDS
-from hasivu_compute.expr.text import regex_with_flags
 from hasivu_compute.sql import lower_expr as lowering  # circular: used at call time only
 from hasivu_compute.sql.clauses import refuse_unread
 
@@ -151,7 +150,15 @@ def _regex_options(node: exp.Expr | None, scope: Scope, fn: str, allowed: str) -
 def _pattern(flags: str, pattern: str) -> str:
     if "s" in flags:
         pattern = f"(?s){pattern}"
-    return regex_with_flags(pattern, flags)
+    return _regex_with_flags(pattern, flags)
+
+
+def _regex_with_flags(pattern: str, flags: str) -> str:
+    """An RE2 pattern carrying DuckDB's option letters ``i`` (ignore case) / ``c``."""
+    insensitive = False
+    for flag in flags:
+        insensitive = flag == "i" if flag in "ic" else insensitive
+    return f"(?i){pattern}" if insensitive else pattern
 
 
 def _regexp_matches(node: exp.RegexpLike, scope: Scope) -> Expr:

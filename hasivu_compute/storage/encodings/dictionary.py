@@ -164,7 +164,7 @@ def decode_binary_dictionary_array(
     """The block as an Arrow dictionary array: no string is copied.
 
     Filters and group keys on low-cardinality strings then work on the few
-    distinct values plus int32 indices (see ``expr.evaluate`` and ``exec.fragment``).
+    distinct values plus int32 indices (see ``exec.kernels.evaluate`` and ``exec.fragment``).
     """
     dictionary = decode_binary_plain(node.children[0], arrow_type)
     indices = _string_indices(node, len(dictionary))

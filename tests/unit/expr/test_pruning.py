@@ -12,13 +12,13 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hasivu_compute.exec import evaluate_column
 from hasivu_compute.expr import (
     ROWS_CANNOT_MATCH,
     ROWS_MIGHT_MATCH,
     Expr,
     bind,
     col,
-    evaluate_column,
     lit,
     zone_map_evaluator,
 )

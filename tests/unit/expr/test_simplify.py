@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hasivu_compute._core.errors import InvalidDataError
+from hasivu_compute.exec import evaluate_column, evaluate_constant
 from hasivu_compute.expr import (
     Case,
     Expr,
     Literal,
     bind,
     col,
-    evaluate_column,
     fold_constants,
     lit,
     rewrite_not,
@@ -93,6 +95,18 @@ def test_constant_folding() -> None:
     assert str(fold_constants((lit(2) * 3).alias("six"))) == "6 AS six"
     error = lit(1) // 0
     assert fold_constants(error) is error, "failing constants are left for run time"
+
+
+def test_folding_evaluates_with_the_evaluator_execution_installs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = importlib.import_module("hasivu_compute.expr.simplify")
+    assert [evaluate_constant] == module._EVALUATOR, "importing hasivu_compute.exec installs it"
+    expr = (lit(1) + 2) * 3
+    monkeypatch.setattr(module, "_EVALUATOR", [])
+    assert fold_constants(expr) is expr, "no evaluator installed: nothing is folded"
+    assert simplify(col("a") > expr).same_as(col("a") > expr)
+    assert fold_constants(expr, evaluate_constant).same_as(Literal(9, pa.int64()))
 
 
 def test_boolean_identities() -> None:

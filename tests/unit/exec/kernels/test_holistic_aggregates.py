@@ -11,8 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hasivu_compute._core.errors import BindError, UnsupportedSQLError
-from hasivu_compute.expr import AggCall, Alias, Expr, aggregate, col, make_options, split_aggregate
-from hasivu_compute.expr.liststates import concatenated, gathered, sorted_groups, without_nulls
+from hasivu_compute.exec import aggregate, split_aggregate
+from hasivu_compute.exec.kernels.liststates import (
+    concatenated,
+    gathered,
+    sorted_groups,
+    without_nulls,
+)
+from hasivu_compute.expr import AggCall, Alias, Expr, col, make_options
 
 from .conftest import SCHEMA, tables
 from .test_aggregates import KEYS, SETTINGS, _by_key, _close, _distributed, _duckdb, _split

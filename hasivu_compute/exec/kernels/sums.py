@@ -33,13 +33,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import ArithmeticOverflowError
-from hasivu_compute.expr.aggregates import (
-    EXACT_SUM,
-    WIDE_SUM,
-    WIDE_SUM_TYPE,
-    Spec,
-    spec_output_name,
-)
+from hasivu_compute.exec.kernels.aggbase import Spec, spec_output_name
+from hasivu_compute.exec.kernels.aggregates import EXACT_SUM, WIDE_SUM
+from hasivu_compute.expr.aggregates import WIDE_SUM_TYPE
 
 _LIMITS = {
     pa.int64(): (-(2**63), 2**63 - 1),

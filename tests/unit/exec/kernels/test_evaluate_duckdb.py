@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hasivu_compute._core.errors import InvalidDataError
-from hasivu_compute.expr import Expr, bind, coalesce, col, evaluate_column, lit, when
+from hasivu_compute.exec import evaluate_column
+from hasivu_compute.expr import Expr, bind, coalesce, col, lit, when
 
+from ...expr.exprgen import Pair, boolean, numeric
 from .conftest import tables, values_equal
-from .exprgen import Pair, boolean, numeric
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

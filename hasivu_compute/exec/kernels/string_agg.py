@@ -9,7 +9,8 @@ gives NULL.
 
 Options of the ``AggCall``: ``sep`` (a string, or None for a NULL separator) and
 ``order``, one ``(descending, nulls_first)`` pair per ORDER BY key, the keys being
-the call's arguments after the value.
+the call's arguments after the value. The argument and result types are checked in
+:mod:`hasivu_compute.expr.aggregates`.
 """
 
 from __future__ import annotations
@@ -19,51 +20,17 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.types as pat
 
-from hasivu_compute._core.errors import BindError
-from hasivu_compute.expr import types as T
-from hasivu_compute.expr.aggbase import GATHER, AggregateFunction, Spec
-from hasivu_compute.expr.liststates import concatenated, sorted_groups, without_nulls
+from hasivu_compute.exec.kernels.aggbase import GATHER, AggregateKernel, Spec
+from hasivu_compute.exec.kernels.liststates import concatenated, sorted_groups, without_nulls
+from hasivu_compute.expr.aggregates import string_agg_order as _order
 from hasivu_compute.expr.nodes import AggCall
 
 __all__ = ["STRING_AGG"]
 
 
-def _order(call: AggCall) -> tuple[tuple[bool, bool], ...]:
-    order = call.option("order", ())
-    assert isinstance(order, tuple)
-    return order
-
-
 @dataclass(frozen=True, slots=True)
-class _StringAgg(AggregateFunction):
-    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
-        if input_type is None:
-            raise BindError("string_agg needs an argument")
-        plain = _plain(input_type)
-        if not (T.is_string(plain) or T.is_integer(plain) or T.is_null_type(plain)):
-            raise BindError(
-                f"string_agg needs a string argument, got {plain}; cast it: CAST(x AS VARCHAR)"
-            )
-        sep = call.option("sep")
-        if sep is not None and not isinstance(sep, str):
-            raise BindError(f"string_agg: the separator must be a string, got {sep!r}")
-        return pa.string()
-
-    def input_type(self, input_type: pa.DataType) -> pa.DataType:
-        return pa.string()
-
-    def arity(self, call: AggCall) -> int:
-        return 1 + len(_order(call))
-
-    def argument_type(self, arg_types: list[pa.DataType], call: AggCall) -> pa.DataType | None:
-        return AggregateFunction.argument_type(self, [_plain(t) for t in arg_types], call)
-
-    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
-        assert input_type is not None
-        return [pa.large_list(input_type)]
-
+class _StringAgg(AggregateKernel):
     def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
         return [(str(arg), GATHER, None)]
 
@@ -97,9 +64,5 @@ class _StringAgg(AggregateFunction):
         return pc.binary_join(grouped, sep)
 
 
-def _plain(dtype: pa.DataType) -> pa.DataType:
-    return dtype.value_type if pat.is_dictionary(dtype) else dtype
-
-
-#: Registered in :data:`hasivu_compute.expr.aggregates.AGGREGATES`.
+#: Registered in :data:`.aggregates.AGGREGATE_KERNELS`.
 STRING_AGG = _StringAgg("string_agg")

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from hasivu_compute._core.errors import ArithmeticOverflowError, BindError, InvalidDataError
-from hasivu_compute.expr import dates, text
+from hasivu_compute.exec.kernels import dates, text
 from hasivu_compute.expr import types as T
 from hasivu_compute.expr.casts import cast_value, try_cast_value
 from hasivu_compute.expr.nodes import (
@@ -373,7 +373,7 @@ def _between(expr: Call, args: list[Value], n: int) -> Value:
     return pc.and_kleene(compare("ge", x, lo), compare("le", x, hi))
 
 
-# SQL comparison -> the Arrow kernel with IEEE semantics (also used by expr.arrow).
+# SQL comparison -> the Arrow kernel with IEEE semantics (also used by kernels.arrow).
 IEEE_COMPARE = {
     "eq": "equal",
     "ne": "not_equal",
@@ -607,3 +607,14 @@ _CALLS: dict[str, Kernel] = {
 def evaluate_many(exprs: Sequence[Expr], batch: Batch) -> list[pa.Array | pa.ChunkedArray]:
     """Evaluate several bound expressions to columns of ``batch``'s length."""
     return [evaluate_column(e, batch) for e in exprs]
+
+
+_NO_COLUMNS = pa.record_batch([], schema=pa.schema([]))
+
+
+def evaluate_constant(expr: Expr) -> pa.Array | pa.ChunkedArray | pa.Scalar:
+    """Evaluate a bound expression that reads no column (a Scalar when constant).
+
+    The evaluator constant folding uses (``expr.simplify.use_constant_evaluator``).
+    """
+    return evaluate(expr, _NO_COLUMNS)

@@ -20,7 +20,8 @@ DuckDB's rules, per group of ``n`` sorted values (NaN above every number):
   for other orderable types (strings, booleans, blobs).
 * A list of quantiles gives a list per group; a group without values gives NULL.
 
-Interpolating dates, timestamps and times (DuckDB averages them) is refused.
+Interpolating dates, timestamps and times (DuckDB averages them) is refused. The
+result types and these checks are the binder's, in :mod:`hasivu_compute.expr.aggregates`.
 """
 
 from __future__ import annotations
@@ -33,78 +34,22 @@ from fractions import Fraction
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.types as pat
 
-from hasivu_compute._core.errors import BindError, UnsupportedSQLError
+from hasivu_compute.exec.kernels.aggbase import GATHER, AggregateKernel, Spec
+from hasivu_compute.exec.kernels.liststates import concatenated, sorted_groups, without_nulls
 from hasivu_compute.expr import types as T
-from hasivu_compute.expr.aggbase import GATHER, AggregateFunction, Spec
-from hasivu_compute.expr.liststates import concatenated, sorted_groups, without_nulls
+from hasivu_compute.expr.aggregates import (
+    quantile_interpolated_type,
+    quantile_interpolates,
+    quantile_values,
+)
 from hasivu_compute.expr.nodes import AggCall
 
-__all__ = ["QUANTILE_FUNCTIONS", "quantile_values"]
-
-
-def quantile_values(call: AggCall) -> tuple[float, ...]:
-    """The quantiles of ``call`` (median: 0.5), each checked to be in [-1, 1]."""
-    if call.fn == "median":
-        return (0.5,)
-    q = call.option("q")
-    values = q if isinstance(q, tuple) else (q,)
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise BindError(f"{call.fn}: the quantile must be a number, got {value!r}")
-        if not -1.0 <= value <= 1.0:
-            raise BindError(f"{call.fn}: the quantile must be in [-1, 1], got {value!r}")
-    if len({v < 0 for v in values}) > 1:
-        raise BindError(f"{call.fn}: the quantiles must be all >= 0 or all < 0, got {q!r}")
-    return tuple(float(v) for v in values)
-
-
-def _interpolates(name: str, input_type: pa.DataType) -> bool:
-    """Whether ``name`` over ``input_type`` interpolates (else it picks a value)."""
-    if name == "quantile_disc":
-        return False
-    if name == "median":
-        return T.is_numeric(input_type) or T.is_null_type(input_type) or _temporal(input_type)
-    return True
-
-
-def _temporal(dtype: pa.DataType) -> bool:
-    return bool(pat.is_temporal(dtype))
+__all__ = ["QUANTILE_KERNELS"]
 
 
 @dataclass(frozen=True, slots=True)
-class _Quantile(AggregateFunction):
-    def result_type(self, input_type: pa.DataType | None, call: AggCall) -> pa.DataType:
-        if input_type is None:
-            raise BindError(f"{self.name} needs an argument")
-        quantile_values(call)
-        dtype = _plain(input_type)
-        if pat.is_nested(dtype):
-            raise BindError(f"{self.name} needs an orderable argument, got {dtype}")
-        if _interpolates(self.name, dtype):
-            dtype = self._interpolated_type(dtype)
-        return pa.list_(dtype) if isinstance(call.option("q"), tuple) else dtype
-
-    def _interpolated_type(self, dtype: pa.DataType) -> pa.DataType:
-        if _temporal(dtype):
-            raise UnsupportedSQLError(
-                f"{self.name}() of a {dtype} column (DuckDB interpolates dates and times)",
-                hint="use quantile_disc(), which picks one of the values, or cast to a number",
-            )
-        if not (T.is_numeric(dtype) or T.is_null_type(dtype)):
-            raise BindError(f"{self.name} needs a numeric argument, got {dtype}")
-        if T.is_decimal(dtype) or pat.is_float32(dtype):
-            return dtype
-        return pa.float64()
-
-    def input_type(self, input_type: pa.DataType) -> pa.DataType:
-        return _plain(input_type)
-
-    def state_types(self, input_type: pa.DataType | None, call: AggCall) -> list[pa.DataType]:
-        assert input_type is not None
-        return [pa.large_list(input_type)]
-
+class _Quantile(AggregateKernel):
     def partial_specs(self, arg: str | None, call: AggCall) -> list[Spec]:
         return [(str(arg), GATHER, None)]
 
@@ -120,8 +65,8 @@ class _Quantile(AggregateFunction):
     def finalize(self, states: list[pa.Array], call: AggCall) -> pa.Array:
         values, starts, counts = sorted_groups(without_nulls(states[0]))
         dtype = values.type
-        cont = _interpolates(self.name, dtype)
-        out_type = self._interpolated_type(dtype) if cont else dtype
+        cont = quantile_interpolates(self.name, dtype)
+        out_type = quantile_interpolated_type(self.name, dtype) if cont else dtype
         results = []
         for q in quantile_values(call):
             if cont:
@@ -131,10 +76,6 @@ class _Quantile(AggregateFunction):
         if not isinstance(call.option("q"), tuple):
             return results[0]
         return _as_lists(results, counts, out_type)
-
-
-def _plain(dtype: pa.DataType) -> pa.DataType:
-    return dtype.value_type if pat.is_dictionary(dtype) else dtype
 
 
 def _positions(counts: np.ndarray, index: np.ndarray, descending: bool) -> np.ndarray:
@@ -221,5 +162,5 @@ def _as_lists(results: list[pa.Array], counts: np.ndarray, value_type: pa.DataTy
     return pa.ListArray.from_arrays(offsets, values.take(pa.array(order, pa.int64())), mask=mask)
 
 
-#: The quantile aggregates, registered in :data:`hasivu_compute.expr.aggregates.AGGREGATES`.
-QUANTILE_FUNCTIONS = (_Quantile("median"), _Quantile("quantile_cont"), _Quantile("quantile_disc"))
+#: The quantile kernels, registered in :data:`.aggregates.AGGREGATE_KERNELS`.
+QUANTILE_KERNELS = (_Quantile("median"), _Quantile("quantile_cont"), _Quantile("quantile_disc"))

@@ -8,10 +8,11 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hasivu_compute.expr import Expr, bind, col, evaluate_column, lit, to_arrow_expression
+from hasivu_compute.exec import evaluate_column, to_arrow_expression
+from hasivu_compute.expr import Expr, bind, col, lit
 
+from ...expr.exprgen import boolean, numeric
 from .conftest import SCHEMA, tables, values_equal
-from .exprgen import boolean, numeric
 
 
 def _project(table: pa.Table, expression: pc.Expression) -> pa.ChunkedArray:

@@ -1,10 +1,11 @@
-"""A whole grouped aggregation split into partial → combine → finalize steps.
+"""A grouped aggregation run as partial → combine → finalize steps on Arrow tables.
 
-``split_aggregate(keys, aggs, schema)`` binds the keys and aggregate expressions
-once and returns an :class:`AggregateSteps` whose three methods are what the
-plan splits into ``PartialAggregate`` (on shards), an exchange, and
-``FinalAggregate`` (on the gatherer). Aggregate outputs may be expressions over
-aggregates (``sum(a) / count(*)``) and over the keys.
+``split_aggregate(keys, aggs, schema)`` lays the aggregation out once
+(:func:`hasivu_compute.expr.aggsplit.aggregate_layout`: bound keys and calls, the
+state schema) and returns :class:`AggregateSteps`, whose three methods are what the
+plan's ``PartialAggregate`` (on shards), exchange and ``FinalAggregate`` (on the
+gatherer) run. Aggregate outputs may be expressions over aggregates
+(``sum(a) / count(*)``) and over the keys.
 
 >>> import pyarrow as pa
 >>> from hasivu_compute.expr import col, count
@@ -25,65 +26,53 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hasivu_compute._core.errors import BindError
-from hasivu_compute.expr.aggregates import (
-    GATHER,
+from hasivu_compute.exec.kernels.aggbase import GATHER, Spec, spec_output_name
+from hasivu_compute.exec.kernels.aggregates import (
     UNION_VALUES,
     UNIQUE_COUNT,
     UNIQUE_VALUES,
-    AggregateFunction,
-    Spec,
-    aggregate_function,
+    aggregate_kernel,
     distinct_per_group,
-    spec_output_name,
 )
-from hasivu_compute.expr.binder import bind
+from hasivu_compute.exec.kernels.evaluate import evaluate_column
+from hasivu_compute.exec.kernels.floats import canonical_floats, finish_nan_max, lower_nan_max
+from hasivu_compute.exec.kernels.liststates import gathered
+from hasivu_compute.exec.kernels.sums import finish_integer_sums, lower_integer_sums
+from hasivu_compute.expr.aggsplit import AggregateLayout, aggregate_layout, argument_type
 from hasivu_compute.expr.casts import cast_value
-from hasivu_compute.expr.evaluate import evaluate_column
-from hasivu_compute.expr.floats import canonical_floats, finish_nan_max, lower_nan_max
-from hasivu_compute.expr.liststates import gathered
-from hasivu_compute.expr.nodes import AggCall, BoundColumn, Column, Expr, col
-from hasivu_compute.expr.sums import finish_integer_sums, lower_integer_sums
-from hasivu_compute.expr.visitors import aggregate_calls, output_name, walk
+from hasivu_compute.expr.nodes import AggCall, Expr
 
 _DUMMY_KEY = "__hc_group"
 
 
 @dataclass(frozen=True, slots=True)
 class AggregateSteps:
-    """Bound keys and aggregates with the three steps of a distributed aggregation.
+    """The three steps of a distributed aggregation laid out by ``layout``."""
 
-    Attributes:
-        keys: bound key expressions; their output names name the key columns.
-        calls: the distinct bound aggregate calls the outputs use.
-        outputs: final expressions bound against ``key columns + __agg<i>`` columns.
-        partial_schema: schema of :meth:`partial` and :meth:`combine` results.
-        output_schema: schema of :meth:`finalize` results.
-    """
+    layout: AggregateLayout
 
-    keys: tuple[Expr, ...]
-    key_names: tuple[str, ...]
-    calls: tuple[AggCall, ...]
-    outputs: tuple[Expr, ...]
-    output_names: tuple[str, ...]
-    partial_schema: pa.Schema
-    output_schema: pa.Schema
+    @property
+    def partial_schema(self) -> pa.Schema:
+        """Schema of :meth:`partial` and :meth:`combine` results."""
+        return self.layout.partial_schema
+
+    @property
+    def output_schema(self) -> pa.Schema:
+        """Schema of :meth:`finalize` results."""
+        return self.layout.output_schema
 
     @property
     def exact(self) -> bool:
         """Whether combining partials reproduces the one-shot result exactly."""
-        return all(aggregate_function(c.fn).exact for c in self.calls)
+        return self.layout.exact
 
     def _labels(self, key_columns: Sequence[str], prefix: str) -> dict[str, str]:
         """Error labels: key columns -> key names, argument / state columns -> calls."""
-        labels = dict(zip(key_columns, self.key_names, strict=True))
-        for i, call in enumerate(self.calls):
+        labels = dict(zip(key_columns, self.layout.key_names, strict=True))
+        for i, call in enumerate(self.layout.calls):
             labels[f"{prefix}{i}"] = str(call)  # the argument column
             labels[f"{prefix}{i}_0"] = str(call)  # the first state column
         return labels
-
-    def _state_names(self, i: int) -> list[str]:
-        return [n for n in self.partial_schema.names if n.startswith(f"__s{i}_")]
 
     def partial(self, batch: pa.Table | pa.RecordBatch) -> pa.Table:
         """Per-group states of ``batch`` (one row per group present in it)."""
@@ -100,51 +89,55 @@ class AggregateSteps:
         return self.finalize(self._partial(batch, one_shot=True))
 
     def _partial(self, batch: pa.Table | pa.RecordBatch, one_shot: bool) -> pa.Table:
+        layout = self.layout
         columns: dict[str, pa.Array | pa.ChunkedArray] = {}
-        for i, key in enumerate(self.keys):
+        for i, key in enumerate(layout.keys):
             columns[f"__k{i}"] = canonical_floats(evaluate_column(key, batch))
         specs: list[list[Spec]] = []
-        for i, call in enumerate(self.calls):
-            func = aggregate_function(call.fn)
+        for i, call in enumerate(layout.calls):
+            kernel = aggregate_kernel(call.fn)
             arg_name = None
             if call.args:
                 arg_name = f"__a{i}"
-                value = _argument(func, call, batch)
+                value = _argument(call, batch)
                 if call.distinct or call.fn == "approx_count_distinct":
                     value = canonical_floats(value)  # distinct values: -0.0 is 0.0, one NaN
                 columns[arg_name] = value
-            get_specs = func.one_shot_specs if one_shot else func.partial_specs
+            get_specs = kernel.one_shot_specs if one_shot else kernel.partial_specs
             specs.append(get_specs(arg_name, call))
-        group_cols = [f"__k{i}" for i in range(len(self.keys))]
+        group_cols = [f"__k{i}" for i in range(len(layout.keys))]
         source = pa.table(columns) if columns else _rows(batch.num_rows)
         labels = self._labels(group_cols, "__a")
         grouped = _group(source, group_cols, specs, labels, partial=not one_shot)
         states = []
-        for i, call in enumerate(self.calls):
+        for i, call in enumerate(layout.calls):
             raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
-            states.extend(aggregate_function(call.fn).partial_finish(raw, call))
+            states.extend(aggregate_kernel(call.fn).partial_finish(raw, call))
         keys = [grouped[c] for c in group_cols]
         if one_shot:  # states may differ from partial_schema (e.g. counts for lists)
             fields = [
-                f.with_type(v.type) for f, v in zip(self.partial_schema, keys + states, strict=True)
+                f.with_type(v.type)
+                for f, v in zip(layout.partial_schema, keys + states, strict=True)
             ]
             return _assemble(pa.schema(fields), keys + states)
-        return _assemble(self.partial_schema, keys + states)
+        return _assemble(layout.partial_schema, keys + states)
 
     def combine(self, partials: Sequence[pa.Table]) -> pa.Table:
         """Merge partial tables (any number, any grouping overlap) into one row per group."""
-        tables = [p.cast(self.partial_schema) for p in partials]
-        table = pa.concat_tables(tables) if tables else self.partial_schema.empty_table()
+        layout = self.layout
+        tables = [p.cast(layout.partial_schema) for p in partials]
+        table = pa.concat_tables(tables) if tables else layout.partial_schema.empty_table()
         specs = []
-        for i, call in enumerate(self.calls):
-            specs.append(aggregate_function(call.fn).combine_specs(self._state_names(i), call))
-        grouped = _group(table, list(self.key_names), specs, self._labels(self.key_names, "__s"))
+        for i, call in enumerate(layout.calls):
+            specs.append(aggregate_kernel(call.fn).combine_specs(layout.state_names(i), call))
+        labels = self._labels(layout.key_names, "__s")
+        grouped = _group(table, list(layout.key_names), specs, labels)
         states = []
-        for i, call in enumerate(self.calls):
+        for i, call in enumerate(layout.calls):
             raw = [_flat(grouped[spec_output_name(s)]) for s in specs[i]]
-            states.extend(aggregate_function(call.fn).combine_finish(raw, call))
-        keys = [grouped[k] for k in self.key_names]
-        return _assemble(self.partial_schema, keys + states)
+            states.extend(aggregate_kernel(call.fn).combine_finish(raw, call))
+        keys = [grouped[k] for k in layout.key_names]
+        return _assemble(layout.partial_schema, keys + states)
 
     def finalize(self, partial: pa.Table) -> pa.Table:
         """Final columns from combined states (one row per group).
@@ -152,22 +145,22 @@ class AggregateSteps:
         With no keys, an empty input still gives one row (``count`` 0, ``sum`` NULL)
         and several rows are combined first.
         """
-        if not self.keys:
+        layout = self.layout
+        if not layout.keys:
             if partial.num_rows > 1:
                 partial = self.combine([partial])
             if partial.num_rows == 0:
-                partial = pa.table(
-                    [pa.nulls(1, f.type) for f in self.partial_schema], schema=self.partial_schema
-                )
-        values: dict[str, pa.Array | pa.ChunkedArray] = {k: partial[k] for k in self.key_names}
-        for i, call in enumerate(self.calls):
-            states = [_flat(partial[n]) for n in self._state_names(i)]
-            result = aggregate_function(call.fn).finalize(states, call)
+                schema = layout.partial_schema
+                partial = pa.table([pa.nulls(1, f.type) for f in schema], schema=schema)
+        values: dict[str, pa.Array | pa.ChunkedArray] = {k: partial[k] for k in layout.key_names}
+        for i, call in enumerate(layout.calls):
+            states = [_flat(partial[n]) for n in layout.state_names(i)]
+            result = aggregate_kernel(call.fn).finalize(states, call)
             values[f"__agg{i}"] = _cast(result, call.dtype)
         inner = pa.table(values) if values else _rows(partial.num_rows)
-        out = [evaluate_column(e, inner) for e in self.outputs]
-        keys = [partial[k] for k in self.key_names]
-        return _assemble(self.output_schema, keys + out)
+        out = [evaluate_column(e, inner) for e in layout.outputs]
+        keys = [partial[k] for k in layout.key_names]
+        return _assemble(layout.output_schema, keys + out)
 
 
 def split_aggregate(
@@ -179,42 +172,7 @@ def split_aggregate(
         BindError: unknown columns, an output that is not an aggregate of the
             input nor a key, duplicate output names, or unsupported types.
     """
-    bound_keys = tuple(bind(col(k) if isinstance(k, str) else k, schema) for k in keys)
-    bound_aggs = tuple(bind(a, schema) for a in aggs)
-    key_names = tuple(output_name(k) for k in bound_keys)
-    output_names = tuple(output_name(a) for a in bound_aggs)
-    _check_unique(key_names + output_names)
-    calls: dict[object, AggCall] = {}
-    for agg in bound_aggs:
-        for call in aggregate_calls(agg):
-            calls.setdefault(call.key(), call)
-    call_list = tuple(calls.values())
-    partial_schema = _partial_schema(bound_keys, key_names, call_list)
-    inner_fields = [pa.field(n, k.dtype) for n, k in zip(key_names, bound_keys, strict=True)]
-    inner_fields += [pa.field(f"__agg{i}", c.dtype) for i, c in enumerate(call_list)]
-    inner_schema = pa.schema(inner_fields)
-    replacements: dict[object, Expr] = {
-        k.key(): col(n) for n, k in zip(key_names, bound_keys, strict=True)
-    }
-    replacements.update({c.key(): col(f"__agg{i}") for i, c in enumerate(call_list)})
-    outputs = []
-    for agg in bound_aggs:
-        rewritten = _substitute(agg, replacements)
-        _check_grouped(rewritten, agg, set(key_names))
-        outputs.append(bind(rewritten, inner_schema))
-    output_schema = pa.schema(
-        [pa.field(n, k.dtype) for n, k in zip(key_names, bound_keys, strict=True)]
-        + [pa.field(n, o.dtype) for n, o in zip(output_names, outputs, strict=True)]
-    )
-    return AggregateSteps(
-        bound_keys,
-        key_names,
-        call_list,
-        tuple(outputs),
-        output_names,
-        partial_schema,
-        output_schema,
-    )
+    return AggregateSteps(aggregate_layout(keys, aggs, schema))
 
 
 def aggregate(
@@ -225,13 +183,11 @@ def aggregate(
     return split_aggregate(keys, aggs, table.schema).aggregate(table)
 
 
-def _argument(
-    func: AggregateFunction, call: AggCall, batch: pa.Table | pa.RecordBatch
-) -> pa.Array | pa.ChunkedArray:
+def _argument(call: AggCall, batch: pa.Table | pa.RecordBatch) -> pa.Array | pa.ChunkedArray:
     """The column the partial of ``call`` reads: its argument cast to the function's
     input type, or its several arguments packed into one struct (string_agg's value
     and ORDER BY keys travel together)."""
-    target = func.argument_type([_arg_type(a) for a in call.args], call)
+    target = argument_type(call)
     if len(call.args) == 1:
         return _cast(evaluate_column(call.args[0], batch), target)
     assert isinstance(target, pa.StructType)
@@ -241,52 +197,6 @@ def _argument(
         for a, f in zip(call.args, fields, strict=True)
     ]
     return pa.StructArray.from_arrays(parts, fields=fields)
-
-
-def _arg_type(arg: Expr) -> pa.DataType:
-    assert arg.dtype is not None, f"unbound aggregate argument {arg}"
-    return arg.dtype
-
-
-def _partial_schema(
-    keys: tuple[Expr, ...], names: tuple[str, ...], calls: tuple[AggCall, ...]
-) -> pa.Schema:
-    fields = [pa.field(n, k.dtype) for n, k in zip(names, keys, strict=True)]
-    for i, call in enumerate(calls):
-        func = aggregate_function(call.fn)
-        arg_type = func.argument_type([_arg_type(a) for a in call.args], call)
-        for j, t in enumerate(func.state_types(arg_type, call)):
-            fields.append(pa.field(f"__s{i}_{j}", t))
-    return pa.schema(fields)
-
-
-def _substitute(expr: Expr, replacements: dict[object, Expr]) -> Expr:
-    """Top-down: replace whole sub-trees found in ``replacements`` (by structural key)."""
-    found = replacements.get(expr.key())
-    if found is not None:
-        return found
-    children = expr.children()
-    if not children:
-        return expr
-    return expr.with_children([_substitute(c, replacements) for c in children])
-
-
-def _check_grouped(rewritten: Expr, original: Expr, keys: set[str]) -> None:
-    for node in walk(rewritten):
-        if isinstance(node, BoundColumn):
-            raise BindError(
-                f"column '{node.name}' in {original} must be a group key or inside an aggregate"
-            )
-        if isinstance(node, Column) and not (node.name in keys or node.name.startswith("__agg")):
-            raise BindError(f"column '{node.name}' in {original} is not a group key")
-
-
-def _check_unique(names: tuple[str, ...]) -> None:
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise BindError(f"duplicate output column name '{n}' in aggregate: add an alias")
-        seen.add(n)
 
 
 def _group(

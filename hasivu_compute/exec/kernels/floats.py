@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hasivu_compute.expr.aggregates import Spec, spec_output_name
+from hasivu_compute.exec.kernels.aggbase import Spec, spec_output_name
 
 _NAN_SUFFIX = "__hc_nan"
 

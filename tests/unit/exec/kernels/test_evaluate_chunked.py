@@ -7,8 +7,8 @@ import pyarrow as pa
 import pytest
 
 from hasivu_compute._core.errors import InvalidDataError
+from hasivu_compute.exec.kernels.evaluate import _whole_table_safe, evaluate
 from hasivu_compute.expr import bind, col, lit
-from hasivu_compute.expr.evaluate import _whole_table_safe, evaluate
 
 NAN = float("nan")
 

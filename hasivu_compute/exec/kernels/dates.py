@@ -10,7 +10,9 @@ months or years (``d + INTERVAL 1 MONTH``).
   whole weeks of days between the two dates, truncated toward zero.
 * ``strftime`` accepts the format codes whose output DuckDB and Arrow agree on,
   plus DuckDB's unpadded ``%-d`` style codes, ``%f`` / ``%g`` / ``%n`` (fractions)
-  and ``%c`` / ``%x`` (DuckDB's ISO forms); :data:`STRFTIME_CODES` lists them.
+  and ``%c`` / ``%x`` (DuckDB's ISO forms);
+  :data:`hasivu_compute.expr.date_rules.STRFTIME_CODES` lists them (the binder checks
+  formats and ``date_diff`` units there).
 
 >>> import datetime as dt
 >>> import pyarrow as pa
@@ -23,7 +25,6 @@ months or years (``d + INTERVAL 1 MONTH``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TypeAlias
 
@@ -32,19 +33,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
-from hasivu_compute._core.errors import BindError
+from hasivu_compute.expr.date_rules import ARROW_CODES, FRACTIONS, REWRITES, strftime_tokens
 from hasivu_compute.expr.nodes import Call
 
-__all__ = ["DIFF_UNITS", "KERNELS", "STRFTIME_CODES", "check_strftime_format"]
+__all__ = ["KERNELS"]
 
 Value: TypeAlias = pa.Array | pa.Scalar
 Kernel: TypeAlias = Callable[[Call, list[Value], int], Value]
 
-#: ``date_diff`` units (canonical names; the SQL front end maps DuckDB's aliases).
-DIFF_UNITS = frozenset(
-    {"year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond"}
-    | {"microsecond"}
-)
 _FLOOR_UNITS = {"day", "hour", "minute", "second", "millisecond", "microsecond"}
 _MICROS = {
     "day": 86_400_000_000,
@@ -54,13 +50,6 @@ _MICROS = {
     "millisecond": 1_000,
     "microsecond": 1,
 }
-_ARROW_CODES = frozenset("aAwdbBhmyYHIpMSjUWXGVu%")
-_UNPADDED = frozenset("dmyHIMSj")
-_FRACTIONS = {"f": 6, "g": 3, "n": 9}
-_REWRITES = {"c": "%Y-%m-%d %H:%M:%S", "x": "%Y-%m-%d"}
-#: Format codes ``strftime`` accepts (``-d`` is ``%-d``).
-STRFTIME_CODES = frozenset({*_ARROW_CODES, *(f"-{c}" for c in _UNPADDED), *_FRACTIONS, *_REWRITES})
-_CODE = re.compile(r"%(-?.)?")
 
 
 def _on_arrays(kernel: Kernel) -> Kernel:
@@ -178,35 +167,6 @@ def _date_diff(expr: Call, args: list[Value], n: int) -> Value:
 # --- strftime ----------------------------------------------------------------------------
 
 
-def _tokens(fmt: str) -> list[tuple[str, str]]:
-    """``fmt`` as ("text", s) and ("code", c) pieces; BindError on an unknown code or an
-    empty format (DuckDB refuses it too)."""
-    if not fmt:
-        raise BindError("strftime: the format is empty")
-    out: list[tuple[str, str]] = []
-    at = 0
-    for match in _CODE.finditer(fmt):
-        if match.start() > at:
-            out.append(("text", fmt[at : match.start()]))
-        code = match.group(1)
-        if code is None or code not in STRFTIME_CODES:
-            shown = "%" + (code or "")
-            raise BindError(
-                f"strftime: unknown format code {shown!r} in {fmt!r} "
-                f"(codes: {', '.join(sorted('%' + c for c in STRFTIME_CODES))})"
-            )
-        out.append(("code", code))
-        at = match.end()
-    if at < len(fmt):
-        out.append(("text", fmt[at:]))
-    return out
-
-
-def check_strftime_format(fmt: str) -> None:
-    """Raise BindError naming the first format code ``strftime`` does not support."""
-    _tokens(fmt)
-
-
 def _fraction(value: pa.Array, digits: int) -> pa.Array:
     micros = pc.subtract(pc.cast(value, pa.int64()), _floored_micros("second", value))
     scaled = {3: pc.divide(micros, 1000), 6: micros, 9: pc.multiply(micros, 1000)}[digits]
@@ -229,17 +189,17 @@ def _strftime(expr: Call, args: list[Value], n: int) -> Value:
     seconds = pc.cast(pc.floor_temporal(micros, unit="second"), pa.timestamp("s"))
     pieces: list[pa.Array] = []
     plain = ""
-    for kind, text in _tokens(fmt):
+    for kind, text in strftime_tokens(fmt):
         if kind == "text":
             plain += text.replace("%", "%%")
-        elif text in _ARROW_CODES or text in _REWRITES:
-            plain += _REWRITES.get(text, f"%{text}")
+        elif text in ARROW_CODES or text in REWRITES:
+            plain += REWRITES.get(text, f"%{text}")
         else:
             if plain:
                 pieces.append(pc.strftime(seconds, format=plain))
                 plain = ""
-            if text in _FRACTIONS:
-                pieces.append(_fraction(micros, _FRACTIONS[text]))
+            if text in FRACTIONS:
+                pieces.append(_fraction(micros, FRACTIONS[text]))
             else:
                 pieces.append(_unpadded(seconds, text[1:]))
     if plain or not pieces:

@@ -14,14 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hasivu_compute._core.errors import BindError
+from hasivu_compute.exec import aggregate, split_aggregate
 from hasivu_compute.expr import (
     AGGREGATES,
     Expr,
-    aggregate,
     aggregate_function,
     col,
     count,
-    split_aggregate,
 )
 
 from .conftest import SCHEMA, normalize, tables
@@ -248,7 +247,7 @@ def test_schema_is_stable_for_partials_of_any_input() -> None:
 def test_arrow_fallback_for_distinct_states_matches_polars_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hasivu_compute.expr import aggsteps
+    from hasivu_compute.exec.kernels import aggsteps
 
     rng = random.Random(3)
     table = pa.table(
@@ -279,7 +278,7 @@ def test_arrow_fallback_for_distinct_states_matches_polars_path(
 
 
 def test_group_alignment_survives_a_different_group_order() -> None:
-    from hasivu_compute.expr import aggsteps
+    from hasivu_compute.exec.kernels import aggsteps
 
     grouped = pa.table({"g": ["b", "a", None], "x": [1, 2, 3]})
     extra = pa.table({"g": [None, "a", "b"], "y": [[30], [20], [10]]})
@@ -293,7 +292,7 @@ def test_one_polars_pass_for_counts_and_sums_beside_count_distinct(
 ) -> None:
     """Counts and int64/float64 sums join a count distinct in one Polars group-by;
     a group whose values are all NULL still sums to NULL (DuckDB), not 0."""
-    from hasivu_compute.expr import aggsteps
+    from hasivu_compute.exec.kernels import aggsteps
 
     def no_second_pass(*_args: object) -> pa.Table:
         raise AssertionError("an Arrow group-by ran beside the Polars one")
@@ -340,7 +339,7 @@ def test_several_integer_keys_packed_into_one(with_null_key: bool) -> None:
             "v": pa.array([rng.randint(0, 40) for _ in range(n)], pa.int64()),
         }
     )
-    from hasivu_compute.expr import aggsteps
+    from hasivu_compute.exec.kernels import aggsteps
 
     assert (aggsteps._packed_key(table, ["a", "b", "c"]) is None) == with_null_key
     aggs = [col("v").count_distinct().alias("cd"), col("v").sum().alias("s"), count().alias("n")]

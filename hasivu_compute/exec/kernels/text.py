@@ -15,7 +15,8 @@ kernels count, so positions and widths agree. The rules these kernels follow:
   out of range gives ''; an empty ``sep`` splits into characters.
 * ``regexp_matches`` is a search (not a full match) and ``regexp_replace`` replaces
   the first match unless global; both use RE2 like DuckDB, with the same
-  ``\\1`` rewrite syntax.
+  ``\\1`` rewrite syntax (the SQL lowering turns DuckDB's option letters into
+  RE2 flags inside the pattern).
 
 >>> import pyarrow as pa
 >>> from hasivu_compute.expr.nodes import Call, make_options
@@ -35,7 +36,7 @@ import pyarrow.compute as pc
 from hasivu_compute._core.errors import InvalidDataError
 from hasivu_compute.expr.nodes import Call
 
-__all__ = ["KERNELS", "regex_with_flags"]
+__all__ = ["KERNELS"]
 
 Value: TypeAlias = pa.Array | pa.Scalar
 Kernel: TypeAlias = Callable[[Call, list[Value], int], Value]
@@ -135,14 +136,6 @@ def _split_part(expr: Call, args: list[Value], n: int) -> Value:
     picked = parts.values.take(flat)
     empty = pc.utf8_slice_codeunits(value, start=0, stop=0)  # '' where s is not NULL
     return pc.coalesce(picked, empty)
-
-
-def regex_with_flags(pattern: str, flags: str) -> str:
-    """An RE2 pattern carrying DuckDB's option letters ``i`` (ignore case) / ``c``."""
-    insensitive = False
-    for flag in flags:
-        insensitive = flag == "i" if flag in "ic" else insensitive
-    return f"(?i){pattern}" if insensitive else pattern
 
 
 def _regexp_matches(expr: Call, args: list[Value], n: int) -> Value:

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
+from hasivu_compute.exec.kernels.evaluate import IEEE_COMPARE, like_pattern
 from hasivu_compute.expr import types as T
 from hasivu_compute.expr.casts import cast_round_mode, decimal_rounding
-from hasivu_compute.expr.evaluate import IEEE_COMPARE, like_pattern
 from hasivu_compute.expr.nodes import Alias, BoundColumn, Call, Case, Cast, Expr, InList, Literal
 from hasivu_compute.expr.visitors import walk
 
@@ -215,7 +215,7 @@ def _translate_call(expr: Call, args: list[pc.Expression]) -> pc.Expression | No
 
 def _translate_text(expr: Call, args: list[pc.Expression]) -> pc.Expression | None:
     """The later string and comparison functions with a one-kernel Arrow form (the same
-    kernels as ``expr.text`` and ``evaluate._extreme``); the others are evaluated."""
+    kernels as ``kernels.text`` and ``evaluate._extreme``); the others are evaluated."""
     fn, dtype = expr.fn, expr.dtype
     if fn in ("concat", "concat_strict"):
         handling = "emit_null" if fn == "concat_strict" else "replace"
