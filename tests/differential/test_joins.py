@@ -95,6 +95,39 @@ JOIN_QUERIES: list[tuple[str, tuple[int, ...]]] = [
         "SELECT DISTINCT d.g AS g FROM facts f JOIN dims d ON f.g = d.g WHERE f.flag",
         (),
     ),
+    # an OR over both sides: each side is filtered by what it implies, the OR stays
+    (
+        "SELECT f.id AS id, d.label AS label FROM facts f JOIN dims d ON f.k = d.k "
+        "WHERE (f.g = 'a' AND d.g = 'b') OR (f.g = 'b' AND d.g = 'a')",
+        (),
+    ),
+    (
+        "SELECT f.id AS id, d.label AS label FROM facts f LEFT JOIN dims d ON f.k = d.k "
+        "AND ((f.q > 3 AND d.weight > 5) OR (f.q < 0 AND d.weight IS NULL))",
+        (),
+    ),
+    (
+        "SELECT f.id AS id, d.label AS label FROM facts f RIGHT JOIN dims d ON f.k = d.k "
+        "AND ((f.q > 3 AND d.weight > 5) OR (f.q < 0 AND d.weight IS NULL))",
+        (),
+    ),
+    (
+        "SELECT f.id AS id, d.label AS label FROM facts f FULL JOIN dims d ON f.k = d.k "
+        "AND ((f.q > 3 AND d.weight > 5) OR (f.q < 0 AND d.label = 'dim_4'))",
+        (),
+    ),
+    (
+        "SELECT f.id AS id, d.label AS label FROM facts f LEFT JOIN dims d ON f.k = d.k "
+        "WHERE (f.q > 3 AND d.label IS NULL) OR (f.q < 0 AND d.weight > 5)",
+        (),
+    ),
+    (
+        "SELECT a.label AS a, b.label AS b, count(*) AS n FROM facts f "
+        "JOIN dims a ON f.k = a.k JOIN dims b ON f.q = b.k "
+        "WHERE (a.g = 'a' AND b.g = 'b' AND f.x > 10) OR (a.g = 'b' AND b.g = 'a' AND f.x < 0) "
+        "GROUP BY a.label, b.label",
+        (),
+    ),
 ]
 
 

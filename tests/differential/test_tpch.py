@@ -90,3 +90,9 @@ def test_q2_joins_partsupp_with_the_filtered_parts_first(tpch) -> None:
     part = text.index("Join inner on=[partsupp.ps_partkey = part.p_partkey]")
     supplier = text.index("Join inner on=[partsupp.ps_suppkey = supplier.s_suppkey]")
     assert supplier < part, f"p_size = 15 AND p_type LIKE '%BRASS' keeps few parts\n{text}"
+
+
+def test_q7_filters_each_nation_by_the_pair_it_may_be(tpch) -> None:
+    text = _optimized(tpch, 7)
+    assert "Scan nation" in text and text.count("filter=(n_name IN (") == 2, text
+    assert "OR ((n1.n_name = 'GERMANY') AND (n2.n_name = 'FRANCE'))" in text, "the OR stays"
