@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from hasivu_compute.expr.nodes import BoundColumn, Call, Cast, Column, Expr, InList, Literal
@@ -254,6 +255,30 @@ def _span(low: object, high: object) -> int | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class KeyValues:
+    """A join key column's distinct values in its table, and whether the zone maps
+    allow it to be a key (as many values as rows)."""
+
+    distinct: float
+    key_like: bool
+
+
+def matching_values(a: KeyValues | None, b: KeyValues | None) -> float | None:
+    """``d`` for a join on ``a = b``, where each row meets ``rows / d`` partners.
+
+    A column with as many values as rows may be a key, and the other side then a
+    foreign key taking its values from it: ``d`` is the key's count (``l_orderkey``
+    spans 6M values, yet holds only the 1.5M ``o_orderkey`` values; a filter on
+    orders then keeps lineitem rows in proportion). Without a key the larger count
+    (the smaller set of values is taken to be within the larger one)."""
+    known = [k for k in (a, b) if k is not None]
+    keys = [k.distinct for k in known if k.key_like]
+    if keys:
+        return min(keys)
+    return max((k.distinct for k in known), default=None)
+
+
 class Estimator:
     """Row and distinct-value estimates of plan nodes, cached per node for one rule run.
 
@@ -277,13 +302,22 @@ class Estimator:
     def distinct(self, node: PlanNode, expr: Expr) -> float | None:
         """Distinct values of ``expr`` (a column, possibly cast) among ``node``'s rows:
         the zone maps' bound, at most the rows; None when not known."""
+        found = self.key_values(node, expr)
+        rows = self.rows(node)
+        if found is None or rows is None:
+            return None
+        return max(1.0, min(found.distinct, rows))
+
+    def key_values(self, node: PlanNode, expr: Expr) -> KeyValues | None:
+        """Distinct values of join key ``expr`` in the table behind ``node`` (before any
+        filter: a filter on each side of a join keeps values independently)."""
         name = _column(strip_alias(expr))
         parts = self._parts(node, name) if name is not None else None
-        rows = self.rows(node)
-        if parts is None or rows is None:
+        ndv = column_distinct(parts) if parts is not None else None
+        if parts is None or ndv is None:
             return None
-        ndv = column_distinct(parts)
-        return None if ndv is None else max(1.0, min(float(ndv), rows))
+        rows = sum(p.row_count for p in parts)
+        return KeyValues(float(max(1, ndv)), rows > 0 and ndv >= rows)
 
     def groups(self, node: PlanNode, keys: tuple[Expr, ...]) -> float | None:
         """Groups of ``node``'s rows by ``keys``: the product of their distinct counts,
@@ -352,9 +386,9 @@ class Estimator:
             return None
         pairs = left * right
         for a, b in zip(join.left_keys, join.right_keys, strict=True):
-            known = [d for d in (self.distinct(join.left, a), self.distinct(join.right, b)) if d]
-            if known:
-                pairs = min(pairs, left * right / max(known))
+            d = matching_values(self.key_values(join.left, a), self.key_values(join.right, b))
+            if d is not None:
+                pairs = min(pairs, left * right / d)
         if join.condition is not None:
             pairs *= DEFAULT_RANGE
         if join.how == "semi":
@@ -429,6 +463,8 @@ __all__ = [
     "DEFAULT_OTHER",
     "DEFAULT_RANGE",
     "Estimator",
+    "KeyValues",
     "column_distinct",
+    "matching_values",
     "selectivity",
 ]

@@ -16,8 +16,10 @@ N = 2000
 
 
 def _catalog() -> MemCatalog:
-    """facts: unique ``id``, ``k`` with 20 values, ``j`` with 40; dims_a keyed by k (20
-    rows); dims_b keyed by j (40 rows, ``size`` in 0..9)."""
+    """facts: unique ``id``, ``k`` with 20 values, ``j`` with 40, ``g`` with 1000;
+    dims_a keyed by k (20 rows); dims_b keyed by j (40 rows, ``size`` in 0..9, ``bc``
+    referencing dims_c); dims_g keyed by g (1000 rows); dims_c (40 rows, ``kind``
+    unique)."""
     cat = MemCatalog()
     facts = pa.table(
         {
@@ -25,15 +27,24 @@ def _catalog() -> MemCatalog:
             "k": pa.array([i % 20 for i in range(N)], pa.int64()),
             "j": pa.array([i % 40 for i in range(N)], pa.int64()),
             "x": pa.array([float(i % 7) for i in range(N)]),
+            "g": pa.array([i % 1000 for i in range(N)], pa.int64()),
         }
     )
     cat.create_table("facts", facts.schema, chunk_rows=500).append(facts)
     a = pa.table({"ak": pa.array(range(20), pa.int64()), "label": [f"a{i % 3}" for i in range(20)]})
     cat.create_table("dims_a", a.schema).append(a)
     b = pa.table(
-        {"bj": pa.array(range(40), pa.int64()), "size": pa.array([i % 10 for i in range(40)])}
+        {
+            "bj": pa.array(range(40), pa.int64()),
+            "size": pa.array([i % 10 for i in range(40)]),
+            "bc": pa.array([i * 7 % 40 for i in range(40)], pa.int64()),
+        }
     )
     cat.create_table("dims_b", b.schema).append(b)
+    g = pa.table({"gk": pa.array(range(1000), pa.int64()), "gv": pa.array(range(1000))})
+    cat.create_table("dims_g", g.schema).append(g)
+    c = pa.table({"ck": pa.array(range(40), pa.int64()), "kind": pa.array(range(40))})
+    cat.create_table("dims_c", c.schema).append(c)
     return cat
 
 
@@ -81,3 +92,25 @@ def test_without_filters_the_smaller_dimension_comes_first() -> None:
     text = _optimized(JOIN_THREE.format(extra=""))
     first, second = text.index("f.k = a.ak"), text.index("f.j = b.bj")
     assert second < first, f"equal join sizes: the smaller input (dims_a) first\n{text}"
+
+
+def test_a_join_that_opens_the_way_to_a_selective_one_comes_first() -> None:
+    sql = (
+        "SELECT f.id FROM facts f, dims_g g, dims_b b, dims_c c WHERE f.g = g.gk "
+        "AND f.j = b.bj AND b.bc = c.ck AND c.kind = 7 AND g.gv < 900"
+    )
+    text = _optimized(sql)
+    g, c, b = (text.index(s) for s in ("f.g = g.gk", "b.bc = c.ck", "f.j = b.bj"))
+    assert g < c < b, (
+        "dims_g alone keeps 9 rows in 10, dims_b keeps all but opens dims_c (1 in 40): "
+        f"b, c, then g\n{text}"
+    )
+
+
+def test_many_inputs_are_ordered_greedily_by_the_next_join(monkeypatch) -> None:
+    from hasivu_compute.plan.optimizer.rules import join_order
+
+    monkeypatch.setattr(join_order, "MAX_EXHAUSTIVE", 2)
+    text = _optimized(JOIN_THREE.format(extra=" AND b.size = 3"))
+    first, second = text.index("f.j = b.bj"), text.index("f.k = a.ak")
+    assert second < first, f"greedy: dims_b (4 rows expected) joins facts first\n{text}"

@@ -16,7 +16,9 @@ from hasivu_compute.plan.optimizer.estimates import (
     DEFAULT_EQUALITY,
     DEFAULT_MATCH,
     Estimator,
+    KeyValues,
     column_distinct,
+    matching_values,
     selectivity,
 )
 from hasivu_compute.plan.optimizer.rules.partitions import prune_partitions
@@ -132,3 +134,12 @@ def test_rows_still_in_the_write_ahead_buffer_count_as_unknown_values() -> None:
     est = Estimator(source)
     assert est.rows(plan) == 520
     assert est.distinct(plan, col("size")) == 5 + 500, "0..4 in the file; buffered rows: any"
+
+
+def test_a_foreign_key_matches_the_values_of_its_key() -> None:
+    order_key = KeyValues(1_500_000, key_like=True)
+    line_order_key = KeyValues(6_000_000, key_like=False)  # 6M rows over a 6M range
+    assert matching_values(line_order_key, order_key) == 1_500_000
+    assert matching_values(KeyValues(25, False), KeyValues(10, False)) == 25, "no key: larger"
+    assert matching_values(None, KeyValues(7, True)) == 7
+    assert matching_values(None, None) is None

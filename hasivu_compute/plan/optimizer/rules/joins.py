@@ -128,7 +128,7 @@ def _in_list(alternatives: list[Expr]) -> Expr | None:
         operand = this
         values.extend(v for v in found if v not in values)
     assert operand is not None
-    return InList(operand, tuple(values))  # type: ignore[arg-type]
+    return InList(operand, tuple(values))
 
 
 def _filtered(node: PlanNode, parts: list[Expr]) -> PlanNode:
