@@ -55,15 +55,18 @@ def _flatten(node: PlanNode, leaves: list[PlanNode], conditions: list[Expr]) -> 
     leaves.append(node)
 
 
-def _links(condition: Expr, joined: frozenset[str], names: frozenset[str]) -> bool:
-    """Whether ``condition`` is an equality between what is joined and the next input."""
-    refs = columns_referenced(condition)
-    return (
-        bool(refs & joined)
-        and bool(refs & names)
-        and refs <= joined | names
-        and getattr(condition, "fn", None) == "eq"
-    )
+#: An equality between two inputs' columns, with the columns it reads.
+Link = tuple[Expr, frozenset[str]]
+
+
+def _equalities(conditions: list[Expr]) -> list[Link]:
+    return [(c, columns_referenced(c)) for c in conditions if getattr(c, "fn", None) == "eq"]
+
+
+def _links(link: Link, joined: frozenset[str], names: frozenset[str]) -> bool:
+    """Whether ``link`` is an equality between what is joined and the next input."""
+    refs = link[1]
+    return bool(refs & joined) and bool(refs & names) and refs <= joined | names
 
 
 #: Most inputs ordered by trying every order (dynamic programming over subsets);
@@ -75,7 +78,7 @@ def _order(
     first: int,
     sizes: list[float],
     names: list[frozenset[str]],
-    conditions: list[Expr],
+    equalities: list[Link],
     distinct: Distinct,
 ) -> list[int]:
     """``first`` (the largest input: it probes), then the order of the others whose
@@ -85,7 +88,7 @@ def _order(
     selective one can win over one that looks best alone (TPC-H Q7: supplier, then
     the filtered nation, before orders)."""
     if len(sizes) > MAX_EXHAUSTIVE:
-        return _greedy(first, sizes, names, conditions, distinct)
+        return _greedy(first, sizes, names, equalities, distinct)
     # per set of joined inputs: (total rows so far, rows now, order) of its best order
     layer: dict[frozenset[int], tuple[float, float, list[int]]] = {
         frozenset([first]): (0.0, sizes[first], [first])
@@ -93,7 +96,7 @@ def _order(
     for _ in range(len(sizes) - 1):
         following: dict[frozenset[int], tuple[float, float, list[int]]] = {}
         for joined, (cost, rows, order) in layer.items():
-            for i, out in _next(joined, rows, sizes, names, conditions, distinct).items():
+            for i, out in _next(joined, rows, sizes, names, equalities, distinct).items():
                 key = joined | {i}
                 candidate = (cost + out, out, [*order, i])
                 if key not in following or _rank(candidate, sizes) < _rank(following[key], sizes):
@@ -116,7 +119,7 @@ def _next(
     rows: float,
     sizes: list[float],
     names: list[frozenset[str]],
-    conditions: list[Expr],
+    equalities: list[Link],
     distinct: Distinct,
 ) -> dict[int, float]:
     """The inputs that may be joined next with the rows each join gives: those an
@@ -125,7 +128,7 @@ def _next(
     rest = [i for i in range(len(sizes)) if i not in joined]
     out: dict[int, float] = {}
     for i in rest:
-        links = [c for c in conditions if _links(c, have, names[i])]
+        links = [link[0] for link in equalities if _links(link, have, names[i])]
         if links:
             out[i] = _joined_rows(rows, sizes[i], links, distinct)
     return out or {i: rows * max(1.0, sizes[i]) for i in rest}
@@ -135,14 +138,14 @@ def _greedy(
     first: int,
     sizes: list[float],
     names: list[frozenset[str]],
-    conditions: list[Expr],
+    equalities: list[Link],
     distinct: Distinct,
 ) -> list[int]:
     """``first``, then each time the input whose join gives the fewest rows."""
     order = [first]
     rows = sizes[first]
     while len(order) < len(sizes):
-        costs = _next(frozenset(order), rows, sizes, names, conditions, distinct)
+        costs = _next(frozenset(order), rows, sizes, names, equalities, distinct)
         pick = min(costs, key=lambda i: (costs[i], sizes[i], i))
         rows = costs[pick]
         order.append(pick)
@@ -194,7 +197,8 @@ def _rewrite(node: PlanNode, ctx: OptimizerContext, estimator: Estimator) -> Pla
             names = [frozenset(output_schema(leaf).names) for leaf in fixed]
             sizes = [_expected(estimator, leaf, b) for leaf, b in zip(fixed, bounds, strict=True)]
             first = max(range(len(leaves)), key=lambda i: (bounds[i] or 0, -i))
-            order = _order(first, sizes, names, conditions, _distinct(fixed, estimator))
+            equalities = _equalities(conditions)
+            order = _order(first, sizes, names, equalities, _distinct(fixed, estimator))
             unchanged = all(a is b for a, b in zip(fixed, leaves, strict=True))
             if order == list(range(len(leaves))) and unchanged:
                 return node
@@ -225,9 +229,13 @@ def _distinct(leaves: list[PlanNode], estimator: Estimator) -> Distinct:
         for name in output_schema(leaf).names:
             owner.setdefault(name, leaf)
 
+    found: dict[str, KeyValues | None] = {}
+
     def count(name: str) -> KeyValues | None:
-        leaf = owner.get(name)
-        return None if leaf is None else estimator.key_values(leaf, Column(name))
+        if name not in found:  # asked once per key and order tried: look up once
+            leaf = owner.get(name)
+            found[name] = None if leaf is None else estimator.key_values(leaf, Column(name))
+        return found[name]
 
     return count
 
