@@ -71,7 +71,6 @@ DEFAULT_OTHER = 0.25
 StatsLookup = Callable[[str], ColumnStats | None]
 #: Distinct values of a column, when the zone maps tell more than a loose bound.
 DistinctLookup = Callable[[str], int | None]
-_RANGE_FNS = frozenset({"lt", "le", "gt", "ge"})
 _FLIP = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
 
 
@@ -88,7 +87,11 @@ def selectivity(
         found = stats(name)
         return None if found is None else column_distinct([found], exact_only=True)
 
-    return min(1.0, max(0.0, _Rules(stats, distinct or from_stats).share(predicate)))
+    try:
+        share = _Rules(stats, distinct or from_stats).share(predicate)
+    except (TypeError, ValueError, ArithmeticError, OverflowError):
+        return DEFAULT_OTHER  # statistics that do not compare: an estimate, not an error
+    return min(1.0, max(0.0, share))
 
 
 class _Rules:
@@ -103,7 +106,7 @@ class _Rules:
         if isinstance(expr, Literal):
             return 1.0 if expr.value is True else 0.0
         if isinstance(expr, InList):
-            values = {v for v in expr.values if v is not None}
+            values = [v for v in expr.values if v is not None]
             return min(1.0, self.equality(expr.child) * len(values))
         if not isinstance(expr, Call):
             return DEFAULT_OTHER
