@@ -36,10 +36,10 @@ the keys' distinct counts (:mod:`hasivu_compute.plan.optimizer.estimates`) at
 most :data:`MAX_GROUP_SHARE` of the rows expected there. Without that promise
 (a key's count unknown, e.g. a string column) the plan is left as it is::
 
-    Aggregate keys=[n.n_name] aggs=[sum(l.l_extendedprice) AS revenue]
-      Join inner on=[l.l_orderkey = o.o_orderkey]     (6M lineitem rows, 1.5M orders:
-        Scan lineitem                                  grouping by l_orderkey leaves
-        Scan orders                                    a quarter of the rows or more)
+    Aggregate keys=[o.o_orderpriority] aggs=[sum(l.l_extendedprice) AS revenue]
+      Join inner on=[l.l_orderkey = o.o_orderkey]    (6M lineitem rows; l_orderkey spans
+        Scan lineitem                                 6M values, so the zone maps allow
+        Scan orders                                   as many groups as rows)
     ->  unchanged
 """
 
