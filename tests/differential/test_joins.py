@@ -8,7 +8,7 @@ dims' is int64, so every join on it coerces.
 from __future__ import annotations
 
 import pytest
-from joingen import generate_joins
+from joingen import generate_joins, generate_or_joins
 
 from hasivu_compute._core.errors import BindError, UnsupportedSQLError
 from hasivu_compute.exec import prepare
@@ -20,6 +20,8 @@ from hasivu_compute.sql import to_plan
 JOIN_COUNT = 160
 JOIN_SEED = 7
 GENERATED_JOINS = generate_joins(JOIN_COUNT, JOIN_SEED)
+OR_JOIN_COUNT = 60
+OR_JOINS = generate_or_joins(OR_JOIN_COUNT, JOIN_SEED)
 
 #: (sql, order columns): each names its output columns so names are compared too.
 JOIN_QUERIES: list[tuple[str, tuple[int, ...]]] = [
@@ -149,6 +151,21 @@ def test_join_matches_duckdb(oracle, strategy, sql: str, order_columns: tuple[in
 def test_generated_join_matches_duckdb(oracle, strategy, index: int) -> None:
     query = GENERATED_JOINS[index]
     oracle.check(query.sql, query.order_columns)
+
+
+@pytest.mark.parametrize("index", range(OR_JOIN_COUNT))
+def test_generated_or_over_a_join_matches_duckdb(oracle, strategy, index: int) -> None:
+    """Each side may be filtered by what the OR implies for it; never one whose rows the
+    join keeps unmatched (or, for a WHERE, the side that supplies NULLs)."""
+    oracle.check(OR_JOINS[index].sql)
+
+
+def test_the_or_corpus_filters_sides_by_what_the_or_implies(oracle) -> None:
+    implied = 0
+    for query in OR_JOINS:
+        text = render(prepare(to_plan(query.sql, schema=oracle.schemas), oracle.catalog).optimized)
+        implied += " OR " in text.split("Scan facts", 1)[-1].split("\n", 1)[0]
+    assert implied >= OR_JOIN_COUNT // 4, f"only {implied} plans filter facts by an implied OR"
 
 
 def test_the_corpus_runs_both_strategies(oracle, monkeypatch) -> None:
