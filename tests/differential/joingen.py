@@ -72,6 +72,44 @@ def _one(rng: random.Random) -> JoinQuery:
     return JoinQuery(f"SELECT {items} {body}")
 
 
+#: One-sided terms of the OR conditions below (NULL tests included: an outer join's
+#: NULL-extended rows make them TRUE, so they must never move into that side).
+_OR_F = ("f.q > 2", "f.flag", "f.g = 'a'", "f.y IS NULL", "f.x < 0", "f.k IN (1, 2)")
+_OR_D = ("d.weight < 5", "d.g = 'b'", "d.label IS NULL", "d.weight IS NULL", "d.k > 20")
+
+
+def _either(rng: random.Random) -> str:
+    """An OR of 2-3 branches, each a conjunction of terms on both sides (sometimes one)."""
+    branches = []
+    for _ in range(rng.randint(2, 3)):
+        terms = [rng.choice(_OR_F), rng.choice(_OR_D)]
+        if rng.random() < 0.2:
+            terms.pop(rng.randrange(2))
+        branches.append("(" + " AND ".join(terms) + ")")
+    return "(" + " OR ".join(branches) + ")"
+
+
+def _or_one(rng: random.Random) -> JoinQuery:
+    kind = rng.choice(_TYPES[:4])
+    on = rng.choice(("f.k = d.k", "f.g = d.g"))
+    either = _either(rng)
+    if rng.random() < 0.5:
+        body = f"FROM facts f {kind} dims d ON {on} AND {either}"
+    else:
+        body = f"FROM facts f {kind} dims d ON {on} WHERE {either}"
+    if rng.random() < 0.5:
+        return JoinQuery(
+            f"SELECT d.label AS key, count(*) AS n, sum(f.x) AS s {body} GROUP BY d.label"
+        )
+    return JoinQuery(f"SELECT f.id AS a, d.label AS b, d.weight AS c {body}")
+
+
+def generate_or_joins(count: int, seed: int = 0) -> list[JoinQuery]:
+    """``count`` joins with an OR over both sides (in ON or in WHERE), seeded."""
+    rng = random.Random(seed)
+    return [_or_one(rng) for _ in range(count)]
+
+
 def generate_joins(count: int, seed: int = 0) -> list[JoinQuery]:
     """``count`` join queries, the same for the same seed."""
     rng = random.Random(seed)

@@ -70,3 +70,29 @@ def test_tpch_query_matches_duckdb_or_is_refused(tpch, number: int) -> None:
         return
     result = tpch.check(sql)
     assert result.num_rows > 0, "an empty answer would prove little"
+
+
+def _optimized(tpch, number: int) -> str:
+    from hasivu_compute.exec import prepare
+    from hasivu_compute.plan.render import render
+    from hasivu_compute.sql import to_plan
+
+    return render(prepare(to_plan(QUERIES[number], schema=tpch.schemas), tpch.catalog).optimized)
+
+
+def test_q5_does_not_group_lineitem_by_its_order_key(tpch) -> None:
+    text = _optimized(tpch, 5)
+    assert "PreAggregate" not in text, "(l_orderkey, l_suppkey) hardly repeats in lineitem"
+
+
+def test_q2_joins_partsupp_with_the_filtered_parts_first(tpch) -> None:
+    text = _optimized(tpch, 2)
+    part = text.index("Join inner on=[partsupp.ps_partkey = part.p_partkey]")
+    supplier = text.index("Join inner on=[partsupp.ps_suppkey = supplier.s_suppkey]")
+    assert supplier < part, f"p_size = 15 AND p_type LIKE '%BRASS' keeps few parts\n{text}"
+
+
+def test_q7_filters_each_nation_by_the_pair_it_may_be(tpch) -> None:
+    text = _optimized(tpch, 7)
+    assert "Scan nation" in text and text.count("filter=(n_name IN (") == 2, text
+    assert "OR ((n1.n_name = 'GERMANY') AND (n2.n_name = 'FRANCE'))" in text, "the OR stays"

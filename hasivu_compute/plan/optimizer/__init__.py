@@ -48,6 +48,7 @@ def default_batches() -> tuple[Batch, ...]:
     """The standard pipeline: rewrite, prune, then split into fragments."""
     from hasivu_compute.plan.optimizer.rules.eager_aggregation import aggregate_before_join
     from hasivu_compute.plan.optimizer.rules.exchange import insert_exchanges
+    from hasivu_compute.plan.optimizer.rules.implied_predicates import derive_implied_predicates
     from hasivu_compute.plan.optimizer.rules.join_order import reorder_joins
     from hasivu_compute.plan.optimizer.rules.join_strategy import choose_join_strategies
     from hasivu_compute.plan.optimizer.rules.limit import push_down_limit
@@ -62,6 +63,10 @@ def default_batches() -> tuple[Batch, ...]:
 
     return (
         Batch("rewrite", (simplify_expressions, push_down_predicates), fixed_point=True),
+        # Once the ORs over two join inputs sit at their joins: filter each input by
+        # what they imply for it, and push those filters to the scans.
+        Batch("imply", (derive_implied_predicates,)),
+        Batch("push implied", (push_down_predicates,), fixed_point=True),
         Batch("prune", (prune_projections, prune_partitions, prune_zone_maps)),
         # Sizes come from the pruned scans: order joins by them, then group before joining.
         Batch("order", (reorder_joins,)),

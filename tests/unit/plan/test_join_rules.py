@@ -82,3 +82,42 @@ def test_projection_pruning_reads_only_keys_and_what_is_used() -> None:
     assert "Scan orders columns=[school_id]" in text, text
     assert "Scan schools columns=[id, region]" in text, text
     assert text.count("Exchange") == 2, "each side is gathered from its own fragments"
+
+
+EITHER = ((col("region") == "n") & (col("amount") > 1)) | (
+    (col("region") == "s") & (col("amount") > 5)
+)
+
+
+def test_an_or_over_both_sides_filters_each_side_by_what_it_implies() -> None:
+    text = render(_plan("inner", EITHER))
+    assert "Scan schools filter=(region IN ('n', 's'))" in text, text
+    assert "Scan orders filter=((amount > 1.0) OR (amount > 5.0))" in text, text
+    assert "condition=(((region = 'n') AND (amount > 1.0)) OR" in text, "the OR itself stays"
+
+
+@pytest.mark.parametrize(
+    ("how", "left_moves", "right_moves"),
+    [("left", False, True), ("right", True, False), ("full", False, False)],
+)
+def test_an_implied_filter_never_drops_rows_an_outer_join_keeps(
+    how: str, left_moves: bool, right_moves: bool
+) -> None:
+    text = render(_plan(how, condition=EITHER))
+    assert ("Scan orders filter=" in text) is left_moves, text
+    assert ("Scan schools filter=" in text) is right_moves, text
+
+
+def test_a_branch_without_a_condition_on_a_side_implies_nothing_there() -> None:
+    pred = ((col("region") == "n") & (col("amount") > 1)) | (col("region") == "s")
+    text = render(_plan("inner", pred))
+    assert "Scan schools filter=(region IN ('n', 's'))" in text, text
+    assert "Scan orders filter=" not in text, "the second branch asks nothing of orders"
+
+
+def test_implied_filters_are_added_once() -> None:
+    from hasivu_compute.plan.optimizer import OptimizerContext
+    from hasivu_compute.plan.optimizer.rules.implied_predicates import derive_implied_predicates
+
+    plan = _plan("inner", EITHER)
+    assert derive_implied_predicates(plan, OptimizerContext()) is plan, "already filtered"

@@ -29,6 +29,18 @@ the shards this runs per fragment (``PreAggregate`` is partial by nature), so a
 5M-row fact table joins a few thousand groups instead of its rows. A PreAggregate
 over a join is rewritten the same way, so a chain of joins (orders x schools x
 menu_items) is grouped before its first join.
+
+Only where it pays: grouping costs about what the join it saves costs, so the
+left rows are grouped only when the zone maps promise few groups: the product of
+the keys' distinct counts (:mod:`hasivu_compute.plan.optimizer.estimates`) at
+most :data:`MAX_GROUP_SHARE` of the rows expected there. Without that promise
+(a key's count unknown, e.g. a string column) the plan is left as it is::
+
+    Aggregate keys=[o.o_orderpriority] aggs=[sum(l.l_extendedprice) AS revenue]
+      Join inner on=[l.l_orderkey = o.o_orderkey]    (6M lineitem rows; l_orderkey spans
+        Scan lineitem                                 6M values, so the zone maps allow
+        Scan orders                                   as many groups as rows)
+    ->  unchanged
 """
 
 from __future__ import annotations
@@ -58,8 +70,12 @@ from hasivu_compute.plan.nodes import (
     transform_up,
 )
 from hasivu_compute.plan.optimizer import OptimizerContext
+from hasivu_compute.plan.optimizer.estimates import Estimator
 
 _DECOMPOSABLE = frozenset({"count", "sum", "min", "max"})
+#: Most groups per input row for grouping before the join to pay: grouping costs about
+#: what a join probe costs, so it must remove most rows (4 of 5 here) to save work.
+MAX_GROUP_SHARE = 0.2
 
 
 def _refs(exprs: tuple[Expr, ...]) -> frozenset[str]:
@@ -112,7 +128,7 @@ def _plain_number(call: AggCall) -> bool:
     return dtype is not None and (pa.types.is_integer(dtype) or pa.types.is_floating(dtype))
 
 
-def _rewrite(node: PlanNode) -> PlanNode:
+def _rewrite(node: PlanNode, estimator: Estimator) -> PlanNode:
     if not isinstance(node, Aggregate) or type(node) not in (Aggregate, PreAggregate):
         return node
     child = node.child
@@ -144,13 +160,26 @@ def _rewrite(node: PlanNode) -> PlanNode:
     if join.condition is not None:
         keep |= columns_referenced(join.condition) & left
     keys = tuple(Column(n) for n in left_order if n in keep)
+    if not _shrinks(estimator, join.left, keys):
+        return node
     grouped = PreAggregate(join.left, keys, tuple(pre))
     return replace(node, child=replace(join, left=grouped), aggs=tuple(outer))
 
 
+def _shrinks(estimator: Estimator, rows: PlanNode, keys: tuple[Expr, ...]) -> bool:
+    """Whether grouping ``rows`` by ``keys`` is expected to leave at most
+    :data:`MAX_GROUP_SHARE` of them (unknown: no)."""
+    expected = estimator.rows(rows)
+    groups = estimator.groups(rows, keys)
+    if expected is None or groups is None:
+        return False
+    return groups <= MAX_GROUP_SHARE * expected
+
+
 def aggregate_before_join(plan: PlanNode, ctx: OptimizerContext) -> PlanNode:
     """Group the left side of joins under an aggregate first (see the module docstring)."""
-    return transform_up(plan, _rewrite)
+    estimator = Estimator(ctx.source)
+    return transform_up(plan, lambda node: _rewrite(node, estimator))
 
 
 __all__ = ["aggregate_before_join"]

@@ -18,18 +18,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hasivu_compute.expr.nodes import Call
+from hasivu_compute.expr.nodes import Call, InList, Literal
 from hasivu_compute.expr.visitors import split_disjunction
 from hasivu_compute.plan._expr import Expr, columns_referenced, conjoin, same, split_conjunction
 from hasivu_compute.plan.binder import output_schema
 from hasivu_compute.plan.nodes import Filter, Join, PlanNode
 
 #: Join types whose left / right input a filter above the join may move into.
-_ABOVE_TO_LEFT = frozenset({"inner", "left", "semi", "anti", "cross"})
-_ABOVE_TO_RIGHT = frozenset({"inner", "right", "cross"})
+ABOVE_TO_LEFT = frozenset({"inner", "left", "semi", "anti", "cross"})
+ABOVE_TO_RIGHT = frozenset({"inner", "right", "cross"})
 #: Join types whose left / right input a conjunct of the join condition may move into.
-_CONDITION_TO_LEFT = frozenset({"inner", "semi", "right"})
-_CONDITION_TO_RIGHT = frozenset({"inner", "left", "semi", "anti"})
+CONDITION_TO_LEFT = frozenset({"inner", "semi", "right"})
+CONDITION_TO_RIGHT = frozenset({"inner", "left", "semi", "anti"})
 
 
 def _sides(join: Join) -> tuple[frozenset[str], frozenset[str]]:
@@ -67,6 +67,70 @@ def conjuncts(predicate: Expr) -> list[Expr]:
     return out
 
 
+def implied_by_or(predicate: Expr, names: frozenset[str]) -> Expr | None:
+    """What an OR of ANDs requires of the columns ``names`` alone: the OR of each
+    branch's conjuncts that read only ``names``; None when a branch has none (then
+    nothing is implied). A row that fails it fails every branch, so it can be
+    dropped before the join; the OR itself must still be checked after.
+
+    ``(n1.n_name = 'FRANCE' AND n2.n_name = 'GERMANY') OR (n1.n_name = 'GERMANY' AND
+    n2.n_name = 'FRANCE')`` implies ``n1.n_name IN ('FRANCE', 'GERMANY')`` (one
+    column compared with constants in every branch becomes an IN list).
+    """
+    branches = split_disjunction(predicate)
+    if len(branches) < 2:
+        return None
+    alternatives: list[Expr] = []
+    for branch in branches:
+        mine = [c for c in split_conjunction(branch) if _reads_only(c, names)]
+        if not mine:
+            return None
+        alternatives.append(_conj(mine))
+    listed = _in_list(alternatives)
+    if listed is not None:
+        return listed
+    either = alternatives[0]
+    for alternative in alternatives[1:]:
+        either = either | alternative
+    return either
+
+
+def _reads_only(part: Expr, names: frozenset[str]) -> bool:
+    refs = columns_referenced(part)
+    return bool(refs) and refs <= names
+
+
+def _conj(parts: list[Expr]) -> Expr:
+    out = conjoin(parts)
+    assert out is not None
+    return out
+
+
+def _in_list(alternatives: list[Expr]) -> Expr | None:
+    """``x IN (a, b, ...)`` when every alternative is ``x = constant`` or ``x IN (...)``
+    over the same ``x`` (constants of ``x``'s own type); otherwise None."""
+    operand: Expr | None = None
+    values: list[object] = []
+    for alternative in alternatives:
+        if isinstance(alternative, InList):
+            this, found = alternative.child, list(alternative.values)
+        elif (
+            isinstance(alternative, Call)
+            and alternative.fn == "eq"
+            and isinstance(alternative.args[1], Literal)
+            and getattr(alternative.args[0], "dtype", None) == alternative.args[1].dtype
+        ):
+            this, found = alternative.args[0], [alternative.args[1].value]
+        else:
+            return None
+        if operand is not None and not same(operand, this):
+            return None
+        operand = this
+        values.extend(v for v in found if v not in values)
+    assert operand is not None
+    return InList(operand, tuple(values))
+
+
 def _filtered(node: PlanNode, parts: list[Expr]) -> PlanNode:
     pred = conjoin(parts)
     return node if pred is None else Filter(node, pred)
@@ -81,9 +145,9 @@ def filter_over_join(node: Filter, join: Join) -> PlanNode:
     stay: list[Expr] = []
     for part in conjuncts(node.predicate):
         refs = columns_referenced(part)
-        if refs and refs <= left_names and join.how in _ABOVE_TO_LEFT:
+        if refs and refs <= left_names and join.how in ABOVE_TO_LEFT:
             to_left.append(part)
-        elif refs and refs <= right_names and join.how in _ABOVE_TO_RIGHT:
+        elif refs and refs <= right_names and join.how in ABOVE_TO_RIGHT:
             to_right.append(part)
         elif refs and join.how in ("inner", "cross") and refs <= left_names | right_names:
             into.append(part)
@@ -133,9 +197,9 @@ def normalize_join(join: Join) -> Join:
         if pair is not None:
             left_keys.append(pair[0])
             right_keys.append(pair[1])
-        elif refs and refs <= left_names and join.how in _CONDITION_TO_LEFT:
+        elif refs and refs <= left_names and join.how in CONDITION_TO_LEFT:
             to_left.append(part)
-        elif refs and refs <= right_names and join.how in _CONDITION_TO_RIGHT:
+        elif refs and refs <= right_names and join.how in CONDITION_TO_RIGHT:
             to_right.append(part)
         else:
             rest.append(part)
@@ -151,4 +215,13 @@ def normalize_join(join: Join) -> Join:
     )
 
 
-__all__ = ["filter_over_join", "normalize_join"]
+__all__ = [
+    "ABOVE_TO_LEFT",
+    "ABOVE_TO_RIGHT",
+    "CONDITION_TO_LEFT",
+    "CONDITION_TO_RIGHT",
+    "conjuncts",
+    "filter_over_join",
+    "implied_by_or",
+    "normalize_join",
+]
