@@ -63,9 +63,17 @@ def _key_pairs(left: pa.Table, right: pa.Table, node: Join) -> tuple[np.ndarray,
     names_l = [f"l{i}" for i in range(len(node.left_keys))]
     names_r = [f"r{i}" for i in range(len(node.right_keys))]
     try:
-        pairs = lkeys.join(
-            rkeys, keys=names_l, right_keys=names_r, join_type="inner", coalesce_keys=False
-        )
+        # Acero builds its hash table on the right input: build on the smaller one (the
+        # pairs of an inner join do not depend on it). A broadcast side probed by a
+        # fragment's few rows is then scanned once, not hashed whole in every fragment.
+        if lkeys.num_rows < rkeys.num_rows:
+            pairs = rkeys.join(
+                lkeys, keys=names_r, right_keys=names_l, join_type="inner", coalesce_keys=False
+            )
+        else:
+            pairs = lkeys.join(
+                rkeys, keys=names_l, right_keys=names_r, join_type="inner", coalesce_keys=False
+            )
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid) as exc:
         types = ", ".join(str(lkeys.column(n).type) for n in names_l)
         raise ExecutionError(f"join on keys of type {types} failed: {exc}") from exc
