@@ -9,7 +9,8 @@ buffered pieces travel through the same path. Column names are checked too: agai
 DuckDB where the query names every column, else against the in-process plan's names
 (the merge casts results to the planned schema by position, which a swapped column
 would slip through if only values were compared). Window functions run here too, in
-the fragments when partitioned by the table's partition column. Joins run here with both sides
+the fragments when partitioned by the table's partition column, and so do set
+operations, grouping sets, exact quantiles, string_agg and aggregate filters. Joins run here with both sides
 gathered from the shards (``dims`` is still in the log's buffer).
 """
 
@@ -30,7 +31,10 @@ from querygen import generate
 from test_edge_values import FLOAT_ORDER, SUM_QUERIES, VERSION_SYNTAX, edge_table
 from test_features import FEATURE_QUERIES
 from test_generated import QUERY_COUNT, SEED
+from test_grouping_sets import GROUPING_QUERIES
+from test_holistic_aggregates import FILTERS, QUANTILES_FACTS, STRING_AGGS
 from test_joins import GENERATED_JOINS, JOIN_COUNT, JOIN_QUERIES
+from test_set_operations import FACTS_QUERIES as SET_OPERATIONS
 from test_subqueries import SELECT_SUBQUERIES, SUBQUERIES
 from test_windows import GENERATED_WINDOWS, WINDOW_QUERIES
 
@@ -136,6 +140,21 @@ def test_where_subquery_on_ray_matches_duckdb(ray_oracle: RayOracle, sql: str) -
 def test_window_on_ray_matches_duckdb(ray_oracle: RayOracle, sql: str) -> None:
     # windows partitioned by g run in the fragments (facts is partitioned by g), where a
     # partition's buffered rows must meet its files; the others run after the gather
+    ray_oracle.check(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    SET_OPERATIONS
+    + GROUPING_QUERIES
+    + QUANTILES_FACTS
+    + FILTERS
+    + STRING_AGGS[:4]
+    + STRING_AGGS[5:],
+)
+def test_set_operation_grouping_set_and_holistic_aggregate_on_ray(ray_oracle, sql: str) -> None:
+    # exact quantiles gather each group's values from the shards; set operations and
+    # grouping sets are split aggregates whose partial states cross the shards
     ray_oracle.check(sql)
 
 
