@@ -18,6 +18,7 @@ from hasivu_compute._core.errors import ExecutionError
 from hasivu_compute.exec.kernels.aggsteps import AggregateSteps
 from hasivu_compute.exec.kernels.evaluate import evaluate, evaluate_column
 from hasivu_compute.exec.kernels.floats import canonical_floats
+from hasivu_compute.exec.kernels.ordering import order_indices
 from hasivu_compute.plan._expr import Expr, output_name
 from hasivu_compute.plan.aggregation import agg_layout, input_schema_of
 from hasivu_compute.plan.nodes import (
@@ -88,30 +89,6 @@ def sort_table(table: pa.Table, keys: tuple[SortKey, ...]) -> pa.Table:
         (evaluate_column(k.expr, table), k.descending, k.effective_nulls_first) for k in keys
     ]
     return table.take(order_indices(columns))
-
-
-def order_indices(
-    columns: list[tuple[pa.Array | pa.ChunkedArray, bool, bool | None]],
-) -> pa.Array:
-    """Row positions that order rows by ``(values, descending, nulls_first)`` keys (stable).
-
-    Per key, NULLs go first or last as asked (default last) and NaN is larger than
-    every number (DuckDB): helper flag columns sort before each key, because
-    Arrow's null placement is global and puts NaN with the nulls.
-    """
-    cols: dict[str, pa.ChunkedArray | pa.Array] = {}
-    order: list[tuple[str, str]] = []
-    for i, (values, descending, nulls_first) in enumerate(columns):
-        direction = "descending" if descending else "ascending"
-        cols[f"n{i}"] = pc.is_null(values)
-        order.append((f"n{i}", "descending" if nulls_first else "ascending"))
-        if pa.types.is_floating(values.type):
-            cols[f"nan{i}"] = pc.fill_null(pc.is_nan(values), False)
-            order.append((f"nan{i}", direction))
-        cols[f"k{i}"] = values
-        order.append((f"k{i}", direction))
-    indices: pa.Array = pc.sort_indices(pa.table(cols), sort_keys=order)
-    return indices
 
 
 def limit_table(table: pa.Table, limit: int | None, offset: int) -> pa.Table:

@@ -113,7 +113,7 @@ def _partitioned(
             outputs.append(_partitioned(part_l, part_r, node, budget, stats, sub, level + 1))
         else:
             outputs.append(join_tables(part_l, part_r, node))
-    return pa.concat_tables(outputs) if outputs else pa.table({})
+    return pa.concat_tables(outputs)  # parts >= 2: never empty
 
 
 def _part_of(table: pa.Table, keys: tuple, parts: int, level: int) -> np.ndarray:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from hasivu_compute._core.errors import ArithmeticOverflowError, ExecutionError
 from hasivu_compute.exec.kernels.evaluate import evaluate_column
+from hasivu_compute.exec.kernels.ordering import order_indices
 from hasivu_compute.plan._expr import Expr, WindowCall, output_name, unalias
 
 __all__ = ["window_table"]
@@ -67,8 +68,6 @@ class _Layout:
 
     @staticmethod
     def of(table: pa.Table, call: WindowCall) -> _Layout:
-        from hasivu_compute.exec.operators import order_indices
-
         n = table.num_rows
         parts = [_array(evaluate_column(e, table)) for e in call.partition_by]
         keys = [_array(evaluate_column(e, table)) for e in call.order_by]

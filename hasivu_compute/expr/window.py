@@ -258,7 +258,7 @@ def _names(value: object, what: str) -> tuple[Expr, ...]:
     return tuple(out)
 
 
-def _frame_bound(value: object, mode: str, end: bool) -> Bound:
+def _frame_bound(value: object, end: bool) -> Bound:
     if value is None:
         return UNBOUNDED_FOLLOWING if end else UNBOUNDED_PRECEDING
     zero: object = dt.timedelta(0) if isinstance(value, dt.timedelta) else 0
@@ -320,8 +320,8 @@ def over(
             raise BindError(f'over(): frame is ("rows" | "range", start, end), got {frame!r}')
         built = Frame(
             frame[0],
-            _frame_bound(frame[1], frame[0], False),
-            _frame_bound(frame[2], frame[0], True),
+            _frame_bound(frame[1], False),
+            _frame_bound(frame[2], True),
         )
     return window_call(
         fn,

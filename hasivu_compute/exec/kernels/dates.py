@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
+from hasivu_compute.exec.kernels.text import on_arrays
 from hasivu_compute.expr.date_rules import ARROW_CODES, FRACTIONS, REWRITES, strftime_tokens
 from hasivu_compute.expr.nodes import Call
 
@@ -50,19 +51,6 @@ _MICROS = {
     "millisecond": 1_000,
     "microsecond": 1,
 }
-
-
-def _on_arrays(kernel: Kernel) -> Kernel:
-    """All-scalar input runs as one-row arrays and gives a scalar (constant folding)."""
-
-    def wrapped(expr: Call, args: list[Value], n: int) -> Value:
-        if args and all(isinstance(a, pa.Scalar) for a in args):
-            out = kernel(expr, [pa.array([a.as_py()], a.type) for a in args], 1)
-            return out[0] if isinstance(out, pa.Array) else out
-        return kernel(expr, args, n)
-
-    wrapped.__name__ = kernel.__name__
-    return wrapped
 
 
 # --- adding months -----------------------------------------------------------------------
@@ -97,7 +85,7 @@ def _shifted_days(value: pa.Array, months: int) -> pa.Array:
 _PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
-@_on_arrays
+@on_arrays
 def _add_months(expr: Call, args: list[Value], n: int) -> Value:
     value = args[0]
     months = expr.option("months")
@@ -152,7 +140,7 @@ def _day_diff(start: pa.Array, end: pa.Array) -> pa.Array:
     return pc.divide(ticks, _MICROS["day"])
 
 
-@_on_arrays
+@on_arrays
 def _date_diff(expr: Call, args: list[Value], n: int) -> Value:
     unit = str(expr.option("unit"))
     start, end = _as_micros(args[0]), _as_micros(args[1])
@@ -179,7 +167,7 @@ def _unpadded(seconds: pa.Array, code: str) -> pa.Array:
     return pc.if_else(pc.equal(stripped, ""), "0", stripped)
 
 
-@_on_arrays
+@on_arrays
 def _strftime(expr: Call, args: list[Value], n: int) -> Value:
     fmt = str(expr.option("format"))
     value = args[0]

@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hasivu_compute.exec.kernels.ordering import order_indices
+
 
 def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
@@ -88,18 +90,9 @@ def sorted_groups(
     parents = pc.list_parent_indices(lists)
     if len(flat) <= 1:
         return flat, starts, counts.astype(np.int64)
-    columns: dict[str, pa.Array] = {"g": parents}
-    order: list[tuple[str, str]] = [("g", "ascending")]
     sort_keys = keys or [("", False, False)]
-    for i, (name, descending, nulls_first) in enumerate(sort_keys):
-        values = flat.field(name) if name else flat
-        direction = "descending" if descending else "ascending"
-        columns[f"n{i}"] = pc.is_null(values)
-        order.append((f"n{i}", "descending" if nulls_first else "ascending"))
-        if pa.types.is_floating(values.type):
-            columns[f"nan{i}"] = pc.fill_null(pc.is_nan(values), False)
-            order.append((f"nan{i}", direction))
-        columns[f"k{i}"] = values
-        order.append((f"k{i}", direction))
-    indices = pc.sort_indices(pa.table(columns), sort_keys=order)
+    columns: list[tuple[pa.Array | pa.ChunkedArray, bool, bool | None]] = [(parents, False, False)]
+    for name, descending, nulls_first in sort_keys:
+        columns.append((flat.field(name) if name else flat, descending, nulls_first))
+    indices = order_indices(columns)
     return flat.take(indices), starts, counts.astype(np.int64)

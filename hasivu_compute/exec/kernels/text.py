@@ -36,13 +36,13 @@ import pyarrow.compute as pc
 from hasivu_compute._core.errors import InvalidDataError
 from hasivu_compute.expr.nodes import Call
 
-__all__ = ["KERNELS"]
+__all__ = ["KERNELS", "on_arrays"]
 
 Value: TypeAlias = pa.Array | pa.Scalar
 Kernel: TypeAlias = Callable[[Call, list[Value], int], Value]
 
 
-def _on_arrays(kernel: Kernel) -> Kernel:
+def on_arrays(kernel: Kernel) -> Kernel:
     """``kernel`` made safe for constant arguments: all-scalar input is run as a
     one-row array (several kernels below need array methods) and gives a scalar."""
 
@@ -95,7 +95,7 @@ def _right(expr: Call, args: list[Value], n: int) -> Value:
     return pc.utf8_slice_codeunits(args[0], start=-count)
 
 
-@_on_arrays
+@on_arrays
 def _pad(expr: Call, args: list[Value], n: int) -> Value:
     """``lpad`` / ``rpad`` to a constant width with a constant fill (see module docstring)."""
     width, fill = _int(expr, "width"), _str(expr, "fill")
@@ -117,7 +117,7 @@ def _pad(expr: Call, args: list[Value], n: int) -> Value:
     return pc.binary_join_element_wise(pad.cast(cut.type), cut, "")
 
 
-@_on_arrays
+@on_arrays
 def _split_part(expr: Call, args: list[Value], n: int) -> Value:
     """``split_part(s, sep, i)`` with constant ``sep`` and ``i`` (see module docstring)."""
     sep, index = _str(expr, "sep"), _int(expr, "index")

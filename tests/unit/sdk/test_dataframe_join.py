@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import duckdb
 import pyarrow as pa
 import pytest
+from hc_memtable import MemCatalog
 
 from hasivu_compute._core.errors import BindError, PlanError
 from hasivu_compute.exec import execute
@@ -18,19 +15,6 @@ from hasivu_compute.plan.builder import scan
 from hasivu_compute.plan.render import render
 from hasivu_compute.plan.source import CatalogSource
 from hasivu_compute.sdk.dataframe import DataFrame
-
-
-def _memtable():
-    name = "hc_memtable"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "plan" / "memtable.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
 
 ORDERS = pa.table(
     {
@@ -53,7 +37,7 @@ class LocalEngine:
     """Runs plans in this process over an in-memory catalog."""
 
     def __init__(self) -> None:
-        self.catalog = _memtable().MemCatalog()
+        self.catalog = MemCatalog()
         self.catalog.create_table("orders", ORDERS.schema, [("school_id", "identity")]).append(
             ORDERS
         )
